@@ -1,0 +1,1 @@
+"""Classroom grading for the course with nbgrader: release, autograde, feedback, grades."""

@@ -1,0 +1,132 @@
+"""The ``course`` command: ``course doctor`` checks the machine, ``course warmup`` speeds up Spark."""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import platform
+import sys
+import time
+from pathlib import Path
+
+
+def _version(dist: str) -> str:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+def doctor(args: argparse.Namespace) -> int:
+    """Check Java, the libraries, a Spark start and an MLflow round trip; 0 when all is well."""
+    from course import java, paths
+
+    problems: list[str] = []
+
+    def line(label: str, value: str) -> None:
+        print(f"  {label:<22} {value}")
+
+    print("course doctor")
+    line("python", f"{platform.python_version()} ({sys.executable})")
+    if sys.version_info < (3, 10):
+        problems.append("PySpark 4 needs Python 3.10 or newer: run `make lab` with a newer python3.")
+    try:
+        found = java.check_java()
+        line("java", f"{found.major} ({found.executable})")
+    except java.JavaError as exc:
+        line("java", "PROBLEM")
+        problems.append(str(exc))
+    for dist in ("pyspark", "mlflow", "nbgrader", "pandas", "scikit-learn", "jupyterlab"):
+        line(dist, _version(dist))
+    line("data folder", str(paths.data_dir()))
+
+    if not problems:
+        from course import spark as course_spark
+
+        started = time.perf_counter()
+        try:
+            session = course_spark.get_spark("course-doctor")
+            count = session.range(1000).selectExpr("sum(id) AS s").first()["s"]
+            assert count == 499500, count
+            line("spark start + query", f"{time.perf_counter() - started:.1f} s")
+            archive = course_spark.class_archive_path()
+            line("class archive", "ready" if archive.exists() else "missing: run `course warmup` for a faster start")
+        except Exception as exc:  # report, don't crash: this is a diagnosis tool
+            problems.append(f"Spark failed to start or run a query: {exc}")
+    if not problems:
+        problems += _check_mlflow(line)
+
+    if problems:
+        print("\nProblems:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print("\nAll good: open the course with `make lab`.")
+    return 0
+
+
+def _check_mlflow(line) -> list[str]:
+    import mlflow
+
+    from course import tracking
+
+    started = time.perf_counter()
+    try:
+        tracking.start_tracking("course-doctor")
+        with mlflow.start_run() as run:
+            mlflow.log_param("check", "doctor")
+            mlflow.log_metric("answer", 42.0)
+        fetched = mlflow.get_run(run.info.run_id)
+        if fetched.data.metrics.get("answer") != 42.0 or fetched.data.params.get("check") != "doctor":
+            return ["MLflow wrote a run but read back something else; delete the mlflow folder "
+                    f"in {tracking.store_dir()} and run `course doctor` again."]
+        line("mlflow run round trip", f"{time.perf_counter() - started:.1f} s ({tracking.tracking_uri()})")
+    except Exception as exc:
+        return [f"MLflow could not write and read a run in {tracking.tracking_uri()}: {exc}"]
+    return []
+
+
+def warmup(args: argparse.Namespace) -> int:
+    """Build the class-data-sharing archive that makes every later Spark start faster."""
+    from course import java, spark
+
+    try:
+        java.check_java()
+    except java.JavaError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    path = spark.build_class_archive()
+    print(f"Spark class archive ready in {time.perf_counter() - started:.0f} s: {path}")
+    return 0
+
+
+def workspace(args: argparse.Namespace) -> int:
+    """Copy the student notebooks into the learner's workspace, never overwriting."""
+    from course import workspace as ws
+
+    report = ws.sync(Path(args.release), Path(args.workspace))
+    print(report.summary())
+    for name in report.kept:
+        print(f"  kept your copy of {name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("doctor", help="check Java, Spark, MLflow and the libraries").set_defaults(func=doctor)
+    commands.add_parser("warmup", help="make Spark start faster (run once after installing)").set_defaults(func=warmup)
+    sync = commands.add_parser("workspace", help="copy new student notebooks into your workspace")
+    sync.add_argument("--release", default="release")
+    sync.add_argument("--workspace", default="workspace")
+    sync.set_defaults(func=workspace)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from course import spark as course_spark
+
+
+def test_local_defaults_fit_a_small_laptop(monkeypatch, course_data):
+    monkeypatch.delenv("SPARK_MASTER", raising=False)
+    monkeypatch.setenv("CI", "true")
+    conf = course_spark.local_conf("demo")
+    assert conf["spark.master"] == "local[2]"
+    assert conf["spark.driver.memory"] == "1g"
+    assert int(conf["spark.sql.shuffle.partitions"]) <= 4
+    assert conf["spark.sql.execution.arrow.pyspark.enabled"] == "true"
+    assert conf["spark.ui.enabled"] == "false"
+    assert conf["spark.ui.showConsoleProgress"] == "false"
+    assert conf["spark.sql.warehouse.dir"].startswith(str(course_data))
+    assert conf["spark.local.dir"].startswith(str(course_data))
+    assert "-XX:TieredStopAtLevel=1" in conf["spark.driver.extraJavaOptions"]
+    assert "log4j2.properties" in conf["spark.driver.extraJavaOptions"]
+
+
+def test_ui_stays_on_for_a_learner(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    assert course_spark.local_conf()["spark.ui.enabled"] == "true"
+
+
+def test_spark_master_and_memory_can_be_overridden(monkeypatch):
+    monkeypatch.setenv("SPARK_MASTER", "spark://cluster:7077")
+    monkeypatch.setenv("COURSE_DRIVER_MEMORY", "2g")
+    conf = course_spark.local_conf()
+    assert conf["spark.master"] == "spark://cluster:7077"
+    assert conf["spark.driver.memory"] == "2g"
+
+
+def test_class_archive_is_used_only_when_present(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_CDS_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_CDS_DUMP", raising=False)
+    archive = course_spark.class_archive_path()
+    assert archive.parent == tmp_path
+    assert "SharedArchiveFile" not in course_spark.local_conf()["spark.driver.extraJavaOptions"]
+    archive.write_bytes(b"x")
+    assert f"-XX:SharedArchiveFile={archive}" in course_spark.local_conf()["spark.driver.extraJavaOptions"]
+    monkeypatch.setenv("COURSE_CDS_DUMP", str(tmp_path / "new.jsa"))
+    options = course_spark.local_conf()["spark.driver.extraJavaOptions"]
+    assert "ArchiveClassesAtExit" in options and "SharedArchiveFile" not in options
+
+
+def test_databricks_is_detected_from_its_runtime_variable(monkeypatch):
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    assert not course_spark.on_databricks()
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
+    assert course_spark.on_databricks()
+
+
+@pytest.mark.spark
+def test_session_starts_quietly_and_reuses_itself():
+    """No JVM or log4j line reaches the notebook; a second call returns the same session."""
+    code = textwrap.dedent("""
+        from course.spark import get_spark, driver_log_path
+        spark = get_spark("quiet")
+        assert get_spark() is spark
+        assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
+        print("rows", spark.range(10).count())
+        print("log", driver_log_path())
+    """)
+    env = dict(os.environ, CI="true")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "rows 10" in result.stdout
+    assert result.stderr == "", result.stderr
+    assert "WARN" not in result.stdout
+
+
+@pytest.mark.spark
+def test_pandas_udf_runs_in_this_interpreter(spark):
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    @pandas_udf("double")
+    def plus_one(values: pd.Series) -> pd.Series:
+        return values + 1
+
+    rows = spark.range(5).select(plus_one("id").alias("y")).collect()
+    assert [r.y for r in rows] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert os.environ["PYSPARK_PYTHON"] == sys.executable
