@@ -11,7 +11,7 @@ lab: setup warmup workspace  ## set everything up and open JupyterLab on your wo
 	$(BIN)/jupyter lab --notebook-dir=workspace
 
 test: setup  ## set everything up and run the whole suite
-	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests source
 
 setup: $(STAMP)
 
@@ -30,6 +30,9 @@ workspace: setup  ## copy new student notebooks into workspace/ (never overwrite
 
 doctor: setup
 	$(BIN)/course doctor
+
+release: setup  ## regenerate the student notebooks in release/ from source/ (nbgrader)
+	$(BIN)/autograde release
 
 lock:  ## re-resolve requirements.in into requirements.lock in a throw-away venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -1,13 +1,60 @@
-"""The ``autograde`` command for instructors (nbgrader underneath)."""
+"""The ``autograde`` command for instructors, over nbgrader and the course's nbgrader_config.py.
+
+  autograde release              regenerate every student version in release/ from source/
+  autograde selftest ASSIGNMENT  grade the solution (expect full marks) and the untouched
+                                 student version (expect zero), without touching the gradebook
+  autograde points               points per assignment and notebook
+
+The classroom cycle itself is nbgrader's: `nbgrader release_assignment`, `nbgrader collect`,
+`nbgrader autograde`, `nbgrader generate_feedback`, `nbgrader export`.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 
+import nbformat
+
+from autograde import grading, nbgrader_run, release
+
+
+def cmd_release(args) -> int:
+    for path in release.generate():
+        print(f"wrote {path.relative_to(nbgrader_run.ROOT)}")
+    return 0
+
+
+def cmd_points(args) -> int:
+    for name in nbgrader_run.assignments():
+        total = 0.0
+        for path in sorted((nbgrader_run.ROOT / "source" / name).glob("*.ipynb")):
+            pts = grading.points(nbformat.read(path, as_version=4))
+            total += sum(pts.values())
+            print(f"  {name}/{path.name}: {sum(pts.values()):g} points in {len(pts)} graded cells")
+        print(f"{name}: {total:g} points")
+    return 0
+
+
+def cmd_selftest(args) -> int:
+    root = nbgrader_run.ROOT
+    full = grading.autograde_folder(args.assignment, root / "source" / args.assignment, "solution")
+    empty = grading.autograde_folder(args.assignment, root / "release" / args.assignment, "untouched")
+    print(f"solution:  {full.score:g} / {full.max_score:g}")
+    print(f"untouched: {empty.score:g} / {empty.max_score:g}")
+    ok = full.score == full.max_score > 0 and empty.score == 0
+    print("OK" if ok else "PROBLEM: the solution must get full marks and the untouched version zero")
+    return 0 if ok else 1
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autograde", description=__doc__)
-    parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(prog="autograde", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("release", help="regenerate release/ from source/").set_defaults(func=cmd_release)
+    commands.add_parser("points", help="points per assignment").set_defaults(func=cmd_points)
+    selftest = commands.add_parser("selftest", help="solution gets full marks, untouched gets zero")
+    selftest.add_argument("assignment")
+    selftest.set_defaults(func=cmd_selftest)
     return parser
 
 
@@ -17,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return args.func(args)
+    try:
+        return args.func(args)
+    except nbgrader_run.NbgraderError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+"""Run nbgrader commands for the course from Python, with the environment nbgrader expects.
+
+nbgrader starts ``alembic`` and Jupyter kernels as subprocesses, so the folder of the running
+interpreter must be on PATH; every command runs from the course root so ``nbgrader_config.py``
+applies.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class NbgraderError(RuntimeError):
+    pass
+
+
+def environment(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("COURSE_HEADLESS", "1")
+    env.update(extra or {})
+    return env
+
+
+def run(args: list[str], root: Path = ROOT, db: Path | None = None, timeout: float = 3600) -> str:
+    """``nbgrader <args>`` in ``root``; returns its log, raises NbgraderError on failure."""
+    command = [sys.executable, "-m", "nbgrader", *args]
+    if db is not None:
+        command.append(f"--CourseDirectory.db_url=sqlite:///{Path(db).resolve()}")
+    result = subprocess.run(command, cwd=root, env=environment(), capture_output=True, text=True, timeout=timeout)
+    log = result.stdout + result.stderr
+    if result.returncode != 0 or "[ERROR]" in log or "| ERROR]" in log:
+        raise NbgraderError(f"nbgrader {' '.join(args)} failed:\n{log[-4000:]}")
+    return log
+
+
+def assignments(root: Path = ROOT) -> list[str]:
+    """Every assignment: a folder of ``source/`` that holds notebooks."""
+    source = root / "source"
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))

@@ -1,0 +1,1 @@
+"""Exercise definitions, one module per lesson: the visible checks, hints and solutions."""

@@ -1,0 +1,76 @@
+"""release/ is generated from source/, in sync, and leaks nothing."""
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from autograde import grading, release
+from notebook_files import RELEASE, ROOT, SOURCE, assignments, release_notebooks, source_notebooks
+
+MARKERS = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS)|END (SOLUTION|HIDDEN TESTS)")
+
+
+def test_every_assignment_has_a_release():
+    assert source_notebooks(), "no source notebooks found"
+    assert [p.relative_to(SOURCE) for p in source_notebooks()] == [p.relative_to(RELEASE) for p in release_notebooks()]
+
+
+def test_release_is_in_sync_with_source(tmp_path):
+    """Regenerating release/ from source/ changes no byte: run `make release` when this fails."""
+    shutil.copy2(ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(SOURCE, tmp_path / "source")
+    written = release.generate(tmp_path)
+    assert written
+    for fresh in written:
+        committed = RELEASE / fresh.relative_to(tmp_path / "release")
+        assert committed.exists(), f"{committed} is missing: run `make release`"
+        assert fresh.read_bytes() == committed.read_bytes(), f"{committed} is out of date: run `make release`"
+
+
+def _protected_lines(notebook):
+    """Distinctive lines inside solution and hidden-test regions of a source notebook."""
+    inside, lines = False, set()
+    for cell in notebook.cells:
+        for line in cell.source.splitlines():
+            if MARKERS.search(line):
+                inside = "BEGIN" in line
+                continue
+            if inside and len(line.strip()) >= 25:
+                lines.add(line.strip())
+    public = {line.strip() for cell in notebook.cells for line in cell.source.splitlines()
+              if not MARKERS.search(line)} - lines
+    return lines - public
+
+
+@pytest.mark.parametrize("path", release_notebooks(), ids=lambda p: p.name)
+def test_no_solution_or_hidden_test_reaches_release(path):
+    text = path.read_text(encoding="utf-8")
+    assert not MARKERS.search(text)
+    source = nbformat.read(SOURCE / path.relative_to(RELEASE), as_version=4)
+    released = nbformat.read(path, as_version=4)
+    released_lines = {line.strip() for cell in released.cells for line in cell.source.splitlines()}
+    leaked = _protected_lines(source) & released_lines
+    assert not leaked, f"solution or hidden-test lines in {path}: {sorted(leaked)[:3]}"
+
+
+@pytest.mark.parametrize("path", source_notebooks(), ids=lambda p: p.name)
+def test_source_notebooks_are_clean_and_graded_cells_have_points(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{path.name}: commit notebooks without outputs"
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            assert "BEGIN SOLUTION" in cell.source, f"{path.name}: solution cell {meta['grade_id']} has no solution region"
+    points = grading.points(notebook)
+    assert points and all(value > 0 for value in points.values()), f"{path.name}: a graded cell has no points"
+    assert notebook.metadata["course"]["syllabus"], "tag the lesson with its syllabus ids"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_each_assignment_reports_its_total(assignment):
+    total = sum(sum(grading.points(nbformat.read(p, as_version=4)).values())
+                for p in (SOURCE / assignment).glob("*.ipynb"))
+    assert total > 0
