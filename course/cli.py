@@ -111,11 +111,45 @@ def workspace(args: argparse.Namespace) -> int:
     return 0
 
 
+def exam_command(args: argparse.Namespace) -> int:
+    """A timed mock exam in the terminal."""
+    from course import exam, exam_terminal
+
+    session = exam.ExamSession.from_blueprint(args.blueprint, args.seed, minutes=args.minutes)
+    exam_terminal.run_exam(session, review=args.review)
+    return 0
+
+
+def quiz_command(args: argparse.Namespace) -> int:
+    """A practice quiz with feedback after every answer."""
+    from course import exam, exam_terminal
+
+    picked = exam.select_practice(domain=args.domain, concept=args.concept, objective=args.objective,
+                                  weak=args.weak, count=args.count, seed=args.seed)
+    session = exam.ExamSession(picked, minutes=None, mode="practice")
+    exam_terminal.run_exam(session)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check Java, Spark, MLflow and the libraries").set_defaults(func=doctor)
     commands.add_parser("warmup", help="make Spark start faster (run once after installing)").set_defaults(func=warmup)
+    exam_parser = commands.add_parser("exam", help="a timed mock exam in the terminal")
+    exam_parser.add_argument("--blueprint", default="official-2025", choices=["official-2025", "seed"])
+    exam_parser.add_argument("--seed", type=int, default=1, help="exam number: seeds 1-5 share no question")
+    exam_parser.add_argument("--minutes", type=float, default=None, help="override the blueprint's time")
+    exam_parser.add_argument("--review", default="wrong", choices=["wrong", "all", "none"])
+    exam_parser.set_defaults(func=exam_command)
+    quiz = commands.add_parser("quiz", help="practice questions with immediate feedback")
+    quiz.add_argument("--domain", help="D1 ... D5")
+    quiz.add_argument("--concept", help="a concept id such as D2.imputer")
+    quiz.add_argument("--objective", help="an official objective id such as S3.10")
+    quiz.add_argument("--weak", action="store_true", help="your weak spots first")
+    quiz.add_argument("--count", type=int, default=10)
+    quiz.add_argument("--seed", type=int, default=None)
+    quiz.set_defaults(func=quiz_command)
     sync = commands.add_parser("workspace", help="copy new student notebooks into your workspace")
     sync.add_argument("--release", default="release")
     sync.add_argument("--workspace", default="workspace")
@@ -125,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, KeyboardInterrupt) as problem:
+        print(f"course {args.command}: {problem or 'stopped'}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
