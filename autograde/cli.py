@@ -1,5 +1,6 @@
 """The ``autograde`` command for instructors, over nbgrader and the course's nbgrader_config.py.
 
+  autograde quizgen              regenerate the quiz and mock-exam notebooks in source/ from the bank
   autograde release              regenerate every student version in release/ from source/
   autograde selftest ASSIGNMENT  grade the solution (expect full marks) and the untouched
                                  student version (expect zero), without touching the gradebook
@@ -20,6 +21,14 @@ from autograde import grading, nbgrader_run, release
 
 def cmd_release(args) -> int:
     for path in release.generate():
+        print(f"wrote {path.relative_to(nbgrader_run.ROOT)}")
+    return 0
+
+
+def cmd_quizgen(args) -> int:
+    from autograde import quizgen
+
+    for path in quizgen.generate():
         print(f"wrote {path.relative_to(nbgrader_run.ROOT)}")
     return 0
 
@@ -51,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("release", help="regenerate release/ from source/").set_defaults(func=cmd_release)
+    commands.add_parser("quizgen", help="regenerate the quiz and mock-exam notebooks from the bank").set_defaults(
+        func=cmd_quizgen)
     commands.add_parser("points", help="points per assignment").set_defaults(func=cmd_points)
     selftest = commands.add_parser("selftest", help="solution gets full marks, untouched gets zero")
     selftest.add_argument("assignment")

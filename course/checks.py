@@ -193,3 +193,33 @@ def _install_ipython_handler() -> None:
 
 
 _install_ipython_handler()
+
+
+# --- quiz answers: a set of option letters ------------------------------------------------
+
+def check_quiz_answer(name: str, choose: int, letters: str, namespace: dict | None = None) -> None:
+    """Visible check of a quiz notebook answer: is it a set of ``choose`` valid letters?
+
+    It says nothing about which letters are right: in a graded quiz the key is in the hidden
+    tests. For immediate feedback, practise with ``course quiz`` or ``course.exam_widgets``.
+    """
+    if namespace is None:
+        namespace = inspect.currentframe().f_back.f_globals
+    title = f"`{name}`"
+    try:
+        if name not in namespace or namespace[name] is Ellipsis:
+            raise NotAttempted(f"{title}: not attempted yet. Write e.g. {name} = {{\"B\"}} in the cell above and run it.")
+        value = namespace[name]
+        if not isinstance(value, (set, frozenset)):
+            raise CheckFailed(f"{title} should be a set of letters such as {{\"B\"}}; got {describe(value)}")
+        cleaned = {str(v).strip().upper() for v in value}
+        bad = sorted(cleaned - set(letters))
+        if bad:
+            raise CheckFailed(f"{title}: {', '.join(bad)} is not an option here (options {', '.join(letters)})")
+        if len(cleaned) != choose:
+            raise CheckFailed(f"{title}: this question asks for {choose} letter{'s' if choose > 1 else ''}; "
+                              f"you gave {len(cleaned)}")
+    except CheckFailed as failure:
+        _record("check", name, None, {"status": type(failure).__name__})
+        raise
+    print(f"✔ {name} is a well-formed answer (it is graded when your notebook is collected).")

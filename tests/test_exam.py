@@ -57,8 +57,8 @@ def test_parse_choice_accepts_letters_and_explains_mistakes():
 def test_scoring_is_all_or_nothing_and_recorded():
     clock = FakeClock()
     session = exam.ExamSession.from_blueprint("seed", 2, clock=clock)
-    right = session.questions[0]
-    session.answer(set(right["answer"]))
+    right = next(q for q in session.questions if q["type"] == "single")
+    session.answer(set(right["answer"]), question_id=right["id"])
     multi = next((q for q in session.questions if q["type"] == "multi"), None)
     if multi is not None:
         session.answer(set(multi["answer"][:1]), question_id=multi["id"])  # half right scores nothing

@@ -1,0 +1,117 @@
+"""Graded quiz notebooks generated from the question bank (``autograde quizgen``).
+
+One review quiz per week and one fixed mock exam, written into ``source/`` as nbgrader
+notebooks: each question is a markdown cell, an answer cell (a Python set of letters; the
+solution holds the key) and a check cell (a visible format check, the key in hidden tests).
+Generation is deterministic, so a test can tell when the committed notebooks drift from the bank.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from course import exam, questions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Quiz:
+    path: str
+    lesson: str
+    title: str
+    domains: tuple[str, ...]
+    per_domain: int
+
+
+WEEKLY = (
+    Quiz("week1-ml-fundamentals/05-week1-review-quiz.ipynb", "w1-05", "Week 1 review quiz", ("D1",), 15),
+    Quiz("week2-training-evaluation/90-week2-review-quiz.ipynb", "w2-90", "Week 2 review quiz", ("D2", "D3"), 10),
+    Quiz("week3-mlops/90-week3-review-quiz.ipynb", "w3-90", "Week 3 review quiz", ("D4", "D5"), 10),
+)
+MOCK = ("mock-exam/01-mock-exam.ipynb", "seed", 5)   # path, blueprint, exam seed
+
+
+def _spread(pool: list[dict], count: int) -> list[dict]:
+    """``count`` questions taking concepts in turn, so a quiz covers its whole domain."""
+    by_concept: dict[str, list[dict]] = {}
+    for q in sorted(pool, key=lambda q: q["id"]):
+        by_concept.setdefault(q["concepts"][0], []).append(q)
+    picked: list[dict] = []
+    while len(picked) < count and any(by_concept.values()):
+        for concept in sorted(by_concept):
+            if by_concept[concept] and len(picked) < count:
+                picked.append(by_concept[concept].pop(0))
+    return picked
+
+
+def selections() -> dict[str, tuple[str, str, list[dict]]]:
+    """path -> (lesson id, title, questions) for every generated notebook."""
+    path, blueprint, seed = MOCK
+    mock = exam.draw(blueprint, seed)
+    used = {q["id"] for q in mock}
+    chosen = {path: ("mock", f"Mock exam ({exam.BLUEPRINTS[blueprint].total} questions, "
+                             f"{exam.BLUEPRINTS[blueprint].minutes} minutes)", mock)}
+    for quiz in WEEKLY:
+        picked: list[dict] = []
+        for domain in quiz.domains:
+            pool = [q for q in questions.load_bank() if q["domain"] == domain and q["id"] not in used]
+            picked += _spread(pool, quiz.per_domain)
+        chosen[quiz.path] = (quiz.lesson, quiz.title, picked)
+    return chosen
+
+
+def _meta(**values) -> dict:
+    base = {"grade": False, "locked": False, "schema_version": 3, "solution": False, "task": False}
+    base.update(values)
+    return {"nbgrader": base}
+
+
+def build(lesson: str, title: str, picked: list[dict]) -> nbformat.NotebookNode:
+    cells = [new_markdown_cell(
+        f"# {title}\n\n"
+        f"{len(picked)} exam-style questions. For each one, set the variable under it to a **Python set of "
+        "option letters**: `answer_03 = {\"B\"}`, or `answer_07 = {\"A\", \"D\"}` when the question says "
+        "*Choose two*. The check under each answer only tells you whether the answer is well formed; the "
+        "score comes when your instructor grades the notebook.\n\n"
+        "Working on your own? `course quiz` in a terminal, or `course.exam_widgets.practice()` in a "
+        "notebook, gives feedback and an explanation after every answer.")]
+    cells.append(new_code_cell("from course.checks import check_quiz_answer"))
+    for number, q in enumerate(picked, start=1):
+        name = f"answer_{number:02d}"
+        valid = exam.letters(len(q["options"]))
+        options = "\n".join(f"- **{letter})** {option}" for letter, option in zip(valid, q["options"]))
+        cells.append(new_markdown_cell(
+            f"### Question {number}\n*{q['id']} · Syllabus: {', '.join(q['concepts'])}, {q['objective']}*\n\n"
+            f"{q['stem'].strip()}\n\n{options}"))
+        key = "{" + ", ".join(f'"{valid[i]}"' for i in sorted(q["answer"])) + "}"
+        answer = new_code_cell(f"### BEGIN SOLUTION\n{name} = {key}\n### END SOLUTION")
+        answer.metadata.update(_meta(grade_id=f"{lesson}-{name}", solution=True))
+        check = new_code_cell(f'check_quiz_answer("{name}", choose={q["choose"]}, letters="{valid}")\n'
+                              f"### BEGIN HIDDEN TESTS\nassert {{a.strip().upper() for a in {name}}} == {key}\n"
+                              f"### END HIDDEN TESTS")
+        check.metadata.update(_meta(grade_id=f"{lesson}-{name}-check", grade=True, locked=True, points=1))
+        cells += [answer, check]
+    concepts = sorted({c for q in picked for c in q["concepts"]} | {q["objective"] for q in picked})
+    notebook = new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "course": {"lesson": lesson, "title": title, "syllabus": concepts, "tier": 1,
+                   "questions": [q["id"] for q in picked]}})
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"{lesson}-{index:03d}"
+    nbformat.validate(notebook)
+    return notebook
+
+
+def generate(root: Path = ROOT) -> list[Path]:
+    written = []
+    for relative, (lesson, title, picked) in selections().items():
+        target = Path(root) / "source" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(build(lesson, title, picked), target)
+        written.append(target)
+    return written
