@@ -131,6 +131,17 @@ def quiz_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def coverage_command(args: argparse.Namespace) -> int:
+    """Which syllabus ids have lesson sections, exercises and questions."""
+    from course import coverage, syllabus
+
+    ids = None
+    if args.domain:
+        ids = [c for c in syllabus.concepts() if c.startswith(args.domain + ".")]
+    print(coverage.report(ids))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     quiz.add_argument("--count", type=int, default=10)
     quiz.add_argument("--seed", type=int, default=None)
     quiz.set_defaults(func=quiz_command)
+    cover = commands.add_parser("coverage", help="syllabus ids covered by lessons, exercises and questions")
+    cover.add_argument("--domain", help="only the concepts of one seed domain, e.g. D1")
+    cover.set_defaults(func=coverage_command)
     sync = commands.add_parser("workspace", help="copy new student notebooks into your workspace")
     sync.add_argument("--release", default="release")
     sync.add_argument("--workspace", default="workspace")
