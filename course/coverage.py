@@ -17,6 +17,7 @@ from course import questions, syllabus
 from course.checks import Exercise
 
 TAG = re.compile(r"^\*Syllabus:\s*([^*·]+)", re.MULTILINE)
+ID = re.compile(r"\b(D[1-5]\.[a-z][a-z-]*[a-z]|S[1-4]\.\d\d)\b")
 
 
 @dataclass
@@ -66,9 +67,8 @@ def compute(folder: Path | None = None) -> Coverage:
             if heading.startswith(("Exercise", "Question")):
                 continue  # exercises and quiz questions are counted from their definitions
             for match in TAG.finditer(cell.source):
-                for ident in re.split(r"[,\s]+", match.group(1).strip()):
-                    if ident:
-                        coverage.sections[ident].append(f"{path.stem}: {heading[:50]}")
+                for ident in ID.findall(match.group(1)):
+                    coverage.sections[ident].append(f"{path.stem}: {heading[:50]}")
     for exercise in lesson_exercises():
         for ident in exercise.syllabus:
             coverage.exercises[ident].append(exercise.id)
