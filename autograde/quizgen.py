@@ -86,7 +86,8 @@ def build(lesson: str, title: str, picked: list[dict]) -> nbformat.NotebookNode:
         options = "\n".join(f"- **{letter})** {option}" for letter, option in zip(valid, q["options"]))
         cells.append(new_markdown_cell(
             f"### Question {number}\n*{q['id']} · Syllabus: {', '.join(q['concepts'])}, {q['objective']}*\n\n"
-            f"{q['stem'].strip()}\n\n{options}"))
+            f"{q['stem'].strip()}\n\n{options}\n\n"
+            f"*Your answer goes in `{name}`: a set of {q['choose']} letter{'s' if q['choose'] > 1 else ''}.*"))
         key = "{" + ", ".join(f'"{valid[i]}"' for i in sorted(q["answer"])) + "}"
         answer = new_code_cell(f"### BEGIN SOLUTION\n{name} = {key}\n### END SOLUTION")
         answer.metadata.update(_meta(grade_id=f"{lesson}-{name}", solution=True))

@@ -28,6 +28,16 @@ def test_release_is_in_sync_with_source(tmp_path):
         assert fresh.read_bytes() == committed.read_bytes(), f"{committed} is out of date: run `make release`"
 
 
+def test_quiz_notebooks_are_in_sync_with_the_question_bank(tmp_path):
+    """Regenerating the quiz and mock-exam notebooks from the bank changes nothing: else run
+    `autograde quizgen` and `make release`."""
+    from autograde import quizgen
+
+    for fresh in quizgen.generate(tmp_path):
+        committed = SOURCE / fresh.relative_to(tmp_path / "source")
+        assert committed.exists() and fresh.read_bytes() == committed.read_bytes(), f"{committed} is stale"
+
+
 def _protected_lines(notebook):
     """Distinctive lines inside solution and hidden-test regions of a source notebook."""
     inside, lines = False, set()
