@@ -60,15 +60,19 @@ def compute(folder: Path | None = None) -> Coverage:
     coverage = Coverage()
     for path in sorted(Path(folder or notebook_folder()).glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
+        heading = ""
         for cell in notebook.cells:
-            if cell.cell_type != "markdown" or not cell.source.lstrip().startswith("#"):
+            if cell.cell_type != "markdown":
                 continue
-            heading = cell.source.lstrip().splitlines()[0].lstrip("# ").strip()
-            if heading.startswith(("Exercise", "Question")):
-                continue  # exercises and quiz questions are counted from their definitions
-            for match in TAG.finditer(cell.source):
-                for ident in ID.findall(match.group(1)):
-                    coverage.sections[ident].append(f"{path.stem}: {heading[:50]}")
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    heading = line.lstrip("# ").strip()
+                    continue
+                match = TAG.match(line)
+                # exercises and quiz questions are counted from their definitions
+                if match and heading and not heading.startswith(("Exercise", "Question")):
+                    for ident in ID.findall(match.group(1)):
+                        coverage.sections[ident].append(f"{path.stem}: {heading[:50]}")
     for exercise in lesson_exercises():
         for ident in exercise.syllabus:
             coverage.exercises[ident].append(exercise.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from course.checks import (Exercise, describe, expect, expect_spark_dataframe,
                            expect_type, expect_vector_column)
 
-LESSON = "w1-03-spark-ml-building-blocks"
+LESSON = "03-spark-ml-building-blocks"
 ESTIMATOR_CHOICES = ("VectorAssembler", "StringIndexer", "LinearRegression", "LinearRegressionModel",
                      "Imputer", "ImputerModel", "Pipeline", "PipelineModel")
 
