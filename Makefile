@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: lab test setup warmup workspace doctor release lock clean-venv
 
 lab: setup warmup workspace  ## set everything up and open JupyterLab on your workspace
-	$(BIN)/jupyter lab --notebook-dir=workspace
+	$(BIN)/jupyter lab --notebook-dir=workspace $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup  ## set everything up and run the whole suite
 	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests source
