@@ -78,7 +78,7 @@ def main() -> int:
     os.environ.setdefault("COURSE_DATA", tempfile.mkdtemp(prefix="bench-notebooks-"))
     paths = args.notebooks or sorted((ROOT / "source").glob("*/*.ipynb"))
     over = 0
-    print(f"{'notebook':<58} {'seconds':>8} {'peak MiB':>9}  budget")
+    print(f"{'notebook':<64} {'seconds':>8} {'peak MiB':>9}  budget")
     for path in paths:
         results = [run_notebook(path) for _ in range(args.runs)]
         seconds = statistics.median(r[0] for r in results)
@@ -87,7 +87,7 @@ def main() -> int:
         ok = seconds <= BUDGET_SECONDS and peak <= BUDGET_BYTES and errors == 0
         over += not ok
         note = "ok" if ok else "OVER" if errors == 0 else f"{errors} cell(s) failed"
-        print(f"{str(path.relative_to(ROOT)):<58} {seconds:8.1f} {peak / 2**20:9.0f}  {note}", flush=True)
+        print(f"{str(path.relative_to(ROOT)):<64} {seconds:8.1f} {peak / 2**20:9.0f}  {note}", flush=True)
     print(f"\nbudget: {BUDGET_SECONDS} s and {BUDGET_BYTES / 2**30:.1f} GiB per notebook; "
           f"{len(paths) - over} of {len(paths)} inside ({os.cpu_count()} cores)")
     return 1 if over else 0

@@ -45,7 +45,7 @@ def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "untimed"
     minutes, secs = divmod(int(seconds), 60)
-    return f"⏱ {minutes:02d}:{secs:02d}"
+    return f"time left {minutes:02d}:{secs:02d}"
 
 
 def domain_chart(outcome: exam.Outcome) -> bytes:
@@ -92,7 +92,7 @@ class ExamWidget:
             button.on_click(lambda _, i=i: self.go(i))
         self.navigator = widgets.GridBox(self.nav_buttons, layout=widgets.Layout(
             grid_template_columns="repeat(12, 46px)", grid_gap="2px"))
-        self.stem = widgets.HTML()
+        self.stem = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.single = widgets.RadioButtons(layout=widgets.Layout(width="100%"))
         self.multi: list[widgets.Checkbox] = []
         self.multi_box = widgets.VBox()
@@ -114,8 +114,13 @@ class ExamWidget:
         buttons.append(self.submit_button)
         self.question_box = widgets.VBox([self.navigator, self.stem, self.single, self.multi_box,
                                           self.feedback, widgets.HBox(buttons)])
-        self.widget = widgets.VBox([widgets.HBox([self.header, self.countdown]), self.status,
+        style = widgets.HTML(
+            "<style>.course-exam .widget-radio-box label, .course-exam .widget-checkbox label,"
+            " .course-exam .widget-html-content {white-space: normal; height: auto; line-height: 1.4}"
+            " .course-exam .widget-radio-box label {margin-bottom: 4px}</style>")
+        self.widget = widgets.VBox([style, widgets.HBox([self.header, self.countdown]), self.status,
                                     self.question_box, self.results])
+        self.widget.add_class("course-exam")
         self._loading = False
         self.show()
         self._tick()
@@ -263,7 +268,7 @@ class ExamWidget:
             parts.append(f"<p style='color:{colour}'><b>{verdict}</b> against the "
                          f"{html.escape(outcome.blueprint.pass_label)}</p>")
         summary = widgets.HTML("".join(parts))
-        chart = widgets.Image(value=domain_chart(outcome), format="png")
+        chart = widgets.Image(value=domain_chart(outcome), format="png", layout=widgets.Layout(width="600px"))
         review = widgets.Accordion()
         items = []
         for index, (q, ok) in enumerate(zip(outcome.questions, outcome.correct)):
