@@ -93,13 +93,6 @@ def expect_vector_column(df, column: str, what: str) -> None:
         raise CheckFailed(f"expected a vector column `{column}` in {what}; it holds `{kind}` values")
 
 
-def expect_close(actual: float, expected: float, message: str, rel: float = 1e-6, abs_: float = 1e-9) -> None:
-    if not isinstance(actual, (int, float)) or isinstance(actual, bool):
-        raise CheckFailed(f"expected a number; got {describe(actual)}")
-    if abs(actual - expected) > max(abs_, rel * abs(expected)):
-        raise CheckFailed(message)
-
-
 # --- the exercise -------------------------------------------------------------------------
 
 @dataclass

@@ -77,8 +77,12 @@ def spark_requirements() -> list[str]:
 
 
 def log_spark_model(model, name: str = "model", **kwargs):
-    """``mlflow.spark.log_model`` with the requirements stated, so logging takes seconds."""
+    """``mlflow.spark.log_model`` with the requirements stated, so logging takes seconds.
+
+    Unlike most MLflow 3 flavors, whose ``log_model`` takes ``name=``, the Spark flavor still
+    takes ``artifact_path`` (MLflow 3.17).
+    """
     import mlflow.spark
 
     kwargs.setdefault("pip_requirements", spark_requirements())
-    return mlflow.spark.log_model(model, name=name, **kwargs)
+    return mlflow.spark.log_model(model, artifact_path=name, **kwargs)

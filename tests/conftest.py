@@ -27,3 +27,18 @@ def spark():
     session = get_spark("tests")
     yield session
     session.stop()
+
+
+class FakeClock:
+    """A clock the tests move by hand (``clock.now += 60``)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -3,12 +3,6 @@ import pytest
 from course import exam, progress, questions
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_blueprint_allocations_match_the_weights():
@@ -54,8 +48,7 @@ def test_parse_choice_accepts_letters_and_explains_mistakes():
         exam.parse_choice("A", multi)
 
 
-def test_scoring_is_all_or_nothing_and_recorded():
-    clock = FakeClock()
+def test_scoring_is_all_or_nothing_and_recorded(clock):
     session = exam.ExamSession.from_blueprint("seed", 2, clock=clock)
     right = next(q for q in session.questions if q["type"] == "single")
     session.answer(set(right["answer"]), question_id=right["id"])
@@ -72,8 +65,7 @@ def test_scoring_is_all_or_nothing_and_recorded():
     assert progress.events(kind="quiz_answer", item=right["id"])[-1].correct is True
 
 
-def test_time_up_submits_automatically():
-    clock = FakeClock()
+def test_time_up_submits_automatically(clock):
     session = exam.ExamSession.from_blueprint("official-2025", 1, clock=clock)
     assert session.remaining() == 90 * 60
     clock.now += 90 * 60 + 1
@@ -82,8 +74,8 @@ def test_time_up_submits_automatically():
     assert session.outcome is not None and session.outcome.timed_out
 
 
-def test_flags_and_navigation():
-    session = exam.ExamSession.from_blueprint("seed", 1, clock=FakeClock())
+def test_flags_and_navigation(clock):
+    session = exam.ExamSession.from_blueprint("seed", 1, clock=clock)
     assert session.toggle_flag() is True and session.toggle_flag() is False
     session.go(100)
     assert session.position == 44

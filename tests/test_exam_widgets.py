@@ -4,12 +4,6 @@ from course import exam
 from course.exam_widgets import ExamWidget, to_html
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_code_in_stems_is_highlighted():
@@ -17,8 +11,8 @@ def test_code_in_stems_is_highlighted():
     assert "<span" in rendered and "print" in rendered and "What does this print?" in rendered
 
 
-def test_answer_flag_navigate_and_submit():
-    session = exam.ExamSession.from_blueprint("seed", 1, clock=FakeClock())
+def test_answer_flag_navigate_and_submit(clock):
+    session = exam.ExamSession.from_blueprint("seed", 1, clock=clock)
     view = ExamWidget(session, tick_seconds=0)
     assert "Question 1 of 45" in view.stem.value
     single_index = next(i for i, q in enumerate(session.questions) if q["type"] == "single")

@@ -36,10 +36,31 @@ def test_runs_models_and_registry_round_trip():
     assert mlflow.search_runs(order_by=["metrics.rmse ASC"]).iloc[0]["metrics.rmse"] == 1.5
 
 
-def test_ui_command_points_at_the_same_store():
+def test_ui_command_points_at_the_same_store(capsys):
     command = tracking.ui_command()
     assert command.startswith("mlflow ui")
     assert tracking.tracking_uri() in command
+    tracking.show_ui_command()
+    assert command in capsys.readouterr().out
+
+
+@pytest.mark.spark
+def test_spark_model_is_logged_with_stated_requirements(spark, tmp_path):
+    """No requirement inference (which loads the model in a fresh process): the pins are given."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.ml.regression import LinearRegression
+
+    tracking.start_tracking("unit-spark-model")
+    df = spark.createDataFrame([(float(i), 2.0 * i) for i in range(20)], ["x", "y"])
+    model = Pipeline(stages=[VectorAssembler(inputCols=["x"], outputCol="features"),
+                             LinearRegression(labelCol="y")]).fit(df)
+    with mlflow.start_run():
+        info = tracking.log_spark_model(model, "model")
+    requirements = mlflow.artifacts.download_artifacts(f"{info.model_uri}/requirements.txt", dst_path=str(tmp_path))
+    assert set(open(requirements).read().split()) == {f"mlflow=={mlflow.__version__}", *tracking.spark_requirements()}
+    reloaded = mlflow.spark.load_model(info.model_uri)
+    assert reloaded.transform(df).count() == 20
 
 
 def test_spark_models_get_pinned_requirements():
