@@ -45,8 +45,12 @@ def spark_dir(name: str) -> Path:
     return paths.sub_dir(f"spark/{name}")
 
 
-def driver_log_path() -> Path:
-    return spark_dir("logs") / "driver.log"
+def driver_log_path(max_bytes: int = 20 * 2**20) -> Path:
+    """Spark's driver log; a log past ``max_bytes`` is moved to ``driver.log.1`` first."""
+    path = spark_dir("logs") / "driver.log"
+    if path.exists() and path.stat().st_size > max_bytes:
+        path.replace(path.with_suffix(".log.1"))
+    return path
 
 
 def class_archive_path() -> Path:
