@@ -1,8 +1,9 @@
 """Generate the student versions in ``release/`` from ``source/`` (``make release``).
 
 nbgrader's generate_assignment removes solutions and hidden tests, clears outputs and locks the
-check cells. The result is byte-for-byte the same when nothing changed, so a test can compare
-a fresh generation with the committed ``release/``.
+check cells. It runs in a scratch copy of the course, and ``release/<assignment>`` is replaced
+only once the new version is complete, so a failed generation never loses the committed one.
+The result is byte-for-byte the same when nothing changed.
 """
 from __future__ import annotations
 
@@ -18,15 +19,20 @@ def generate(root: Path = nbgrader_run.ROOT, only: list[str] | None = None) -> l
     root = Path(root)
     names = only or nbgrader_run.assignments(root)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="course-gradebook-") as scratch:
-        db = Path(scratch) / "gradebook.db"
+    with tempfile.TemporaryDirectory(prefix="course-release-") as scratch:
+        work = Path(scratch)
+        shutil.copy2(root / "nbgrader_config.py", work)
+        shutil.copytree(root / "source", work / "source")
+        for name in names:
+            nbgrader_run.run(["generate_assignment", name, "--force"], root=work, db=work / "gradebook.db")
         for name in names:
             target = root / "release" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():
                 shutil.rmtree(target)
-            nbgrader_run.run(["generate_assignment", name, "--force"], root=root, db=db)
+            shutil.copytree(work / "release" / name, target)
             written += sorted(target.glob("*.ipynb"))
-    stale = {p.name for p in (root / "release").iterdir() if p.is_dir()} - set(nbgrader_run.assignments(root))
-    for name in stale if only is None else ():
-        shutil.rmtree(root / "release" / name)
+    if only is None:
+        for stale in {p.name for p in (root / "release").iterdir() if p.is_dir()} - set(names):
+            shutil.rmtree(root / "release" / stale)
     return written
