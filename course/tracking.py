@@ -38,8 +38,13 @@ def start_tracking(experiment: str | None = None) -> str:
 
     On Databricks the workspace's own tracking server is kept: only the experiment is chosen.
     """
+    import logging
+
     import mlflow
 
+    # Creating the sqlite store logs its schema migrations at INFO: not for the notebook.
+    for noisy in ("mlflow.store.db.utils", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     name = experiment or notebook_name() or "course"
     if "DATABRICKS_RUNTIME_VERSION" not in os.environ:
         mlflow.set_tracking_uri(tracking_uri())

@@ -16,6 +16,7 @@ def test_doctor_passes_on_a_working_machine():
     assert result.returncode == 0, result.stdout + result.stderr
     for word in ("java", "pyspark", "mlflow", "nbgrader", "spark start + query", "mlflow run round trip"):
         assert word in result.stdout
+    assert "INFO" not in result.stderr and "WARN" not in result.stderr, result.stderr
 
 
 def test_doctor_fails_with_an_actionable_message_without_java(tmp_path):
