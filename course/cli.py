@@ -1,4 +1,12 @@
-"""The ``course`` command: ``course doctor`` checks the machine, ``course warmup`` speeds up Spark."""
+"""The ``course`` command.
+
+  course doctor      check Java, Spark, MLflow and the libraries; exit 1 with what to fix
+  course warmup      record Spark's classes once so that every later start is faster
+  course workspace   copy new student notebooks into your workspace (never overwrites)
+  course exam        a timed mock exam in the terminal
+  course quiz        practice questions with an explanation after each answer
+  course coverage    which syllabus ids the lessons, exercises and questions cover
+"""
 from __future__ import annotations
 
 import argparse
@@ -143,7 +151,8 @@ def coverage_command(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    parser = argparse.ArgumentParser(prog="course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check Java, Spark, MLflow and the libraries").set_defaults(func=doctor)
     commands.add_parser("warmup", help="make Spark start faster (run once after installing)").set_defaults(func=warmup)
