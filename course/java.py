@@ -5,6 +5,7 @@ PySpark 4 runs on Java 17 or 21. Without this check a missing Java surfaces as
 """
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -62,7 +63,14 @@ def find_executable() -> str | None:
 
 
 def check_java() -> Java:
-    """Return the Java that Spark will use, or raise JavaError with an actionable message."""
+    """Return the Java that Spark will use, or raise JavaError with an actionable message.
+
+    The answer is remembered for as long as JAVA_HOME and PATH stay the same."""
+    return _check(os.environ.get("JAVA_HOME"), os.environ.get("PATH"))
+
+
+@functools.lru_cache(maxsize=8)
+def _check(java_home: str | None, path: str | None) -> Java:
     exe = find_executable()
     hint = install_hint()
     if exe is None:
