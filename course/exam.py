@@ -241,21 +241,34 @@ class ExamSession:
         return self.outcome
 
 
-def _record_attempt(session: ExamSession) -> None:
-    outcome = session.outcome
+def record_answer(question: dict, chosen: Iterable[int], mode: str) -> bool:
+    """Write one answer to the progress store; return whether it was right."""
+    chosen = sorted(chosen)
+    ok = is_correct(question, chosen)
     try:
-        for q, ok in zip(outcome.questions, outcome.correct):
-            chosen = sorted(outcome.answers.get(q["id"], ()))
-            progress.record("quiz_answer", q["id"], correct=ok,
-                            detail={"mode": session.mode, "chosen": chosen, "concepts": q["concepts"],
-                                    "objective": q["objective"], "domain": q["domain"]})
-        if session.mode == "exam":
-            progress.record("exam_attempt", session.blueprint.name if session.blueprint else "custom",
-                            correct=outcome.passed,
-                            detail={"seed": session.seed, "score": outcome.score, "asked": len(outcome.questions),
-                                    "percent": round(outcome.percent, 1), "seconds": round(outcome.seconds),
-                                    "timed_out": outcome.timed_out, "domains": outcome.by_group("domain")})
+        progress.record("quiz_answer", question["id"], correct=ok,
+                        detail={"mode": mode, "chosen": chosen, "concepts": question["concepts"],
+                                "objective": question["objective"], "domain": question["domain"]})
     except Exception:  # progress never breaks an exam
+        pass
+    return ok
+
+
+def _record_attempt(session: ExamSession) -> None:
+    """At submit, an exam records every answer and the attempt. Practice answers are recorded
+    one by one, when the learner asks for the verdict (``record_answer``)."""
+    if session.mode != "exam":
+        return
+    outcome = session.outcome
+    for q in outcome.questions:
+        record_answer(q, outcome.answers.get(q["id"], ()), session.mode)
+    try:
+        progress.record("exam_attempt", session.blueprint.name if session.blueprint else "custom",
+                        correct=outcome.passed,
+                        detail={"seed": session.seed, "score": outcome.score, "asked": len(outcome.questions),
+                                "percent": round(outcome.percent, 1), "seconds": round(outcome.seconds),
+                                "timed_out": outcome.timed_out, "domains": outcome.by_group("domain")})
+    except Exception:
         pass
 
 

@@ -55,9 +55,8 @@ def show_question(session: exam.ExamSession, write=print) -> None:
           f"{clock(session.remaining())}{flag} " + "─" * 10)
     write(render_stem(q["stem"]))
     chosen = session.answers.get(q["id"], set())
-    for letter, option in zip(exam.letters(len(q["options"])), q["options"]):
-        mark = "●" if exam.letters(5).index(letter) in chosen else "○"
-        write(f"  {mark} {letter}) {option}")
+    for index, (letter, option) in enumerate(zip(exam.letters(len(q["options"])), q["options"])):
+        write(f"  {'●' if index in chosen else '○'} {letter}) {option}")
     if q["type"] == "multi":
         write(f"  (choose {q['choose']})")
 
@@ -170,6 +169,7 @@ def run_exam(session: exam.ExamSession, read=input, write=print, review: str = "
                     continue
                 session.answer(chosen)
                 if session.mode == "practice":
+                    exam.record_answer(session.current, chosen, session.mode)
                     explain(session.current, chosen, write)
                 if session.position == len(session.questions) - 1:
                     write("That was the last question: s to submit, l to list, g N to revisit.")

@@ -223,15 +223,7 @@ class ExamWidget:
         if not chosen:
             self.feedback.value = "<p>Pick an option, then check.</p>"
             return
-        ok = exam.is_correct(q, chosen)
-        from course import progress
-
-        try:
-            progress.record("quiz_answer", q["id"], correct=ok, detail={
-                "mode": "practice", "chosen": sorted(chosen), "concepts": q["concepts"],
-                "objective": q["objective"], "domain": q["domain"]})
-        except Exception:
-            pass
+        exam.record_answer(q, chosen, self.session.mode)
         self.feedback.value = self._explanation_html(q, chosen)
 
     def _explanation_html(self, q: dict, chosen: set[int]) -> str:

@@ -90,8 +90,11 @@ def test_practice_selection_by_concept_and_weak_spots():
     target = picked[0]
     session = exam.ExamSession([target], minutes=None, mode="practice")
     wrong = next(i for i in range(len(target["options"])) if i not in target["answer"])
+    before = len(progress.events(kind="quiz_answer", item=target["id"]))
     session.answer({wrong})
-    session.submit()
+    assert exam.record_answer(target, {wrong}, session.mode) is False  # what both practice UIs call
+    session.submit()  # a practice answer is recorded once, not again at submit
+    assert len(progress.events(kind="quiz_answer", item=target["id"])) == before + 1
     weak = exam.select_practice(domain=target["domain"], weak=True, count=200, seed=1)
     last = {e.item: e.correct for e in progress.events(kind="quiz_answer")}
     answered_right = [bool(last.get(q["id"], False)) for q in weak]

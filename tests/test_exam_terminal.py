@@ -51,6 +51,6 @@ def test_practice_quiz_explains_each_answer():
     assert f"{picked[0]['id']}: wrong" in result.stdout and "the key is" in result.stdout
 
 
-def test_unknown_blueprint_is_a_clear_error():
+def test_an_empty_practice_selection_is_a_clear_error():
     result = course("quiz", "--concept", "D9.nothing")
     assert result.returncode == 2 and "no questions match" in result.stderr

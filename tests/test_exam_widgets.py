@@ -1,6 +1,6 @@
 import time
 
-from course import exam
+from course import exam, progress
 from course.exam_widgets import ExamWidget, to_html
 
 
@@ -65,5 +65,8 @@ def test_practice_mode_explains_after_each_answer():
         view.multi[wrong].value = True
         for i in [i for i in range(len(q["options"])) if i not in q["answer"] and i != wrong][: q["choose"] - 1]:
             view.multi[i].value = True
+    before = len(progress.events(kind="quiz_answer", item=q["id"]))
     view.check_button.click()
     assert "Not this time" in view.feedback.value and "Reference" in view.feedback.value
+    recorded = progress.events(kind="quiz_answer", item=q["id"])
+    assert len(recorded) == before + 1 and recorded[-1].correct is False
