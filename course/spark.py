@@ -7,8 +7,9 @@ Where it runs decides what it returns:
 * with ``SPARK_MASTER`` set (``spark://host:7077``, ``local[4]``...), a session on that master;
 * otherwise a local session sized for a 2-core laptop or Binder's 2 GB.
 
-The local session starts fast (a class-data-sharing archive and the client JIT compiler,
-both measured by ``bench/startup.py``), keeps Spark's own log out of the notebook (it goes
+The local session starts fast (a class-data-sharing archive, the client JIT compiler, Spark's
+slowest one-off initialisations moved to the idle second core, and Python workers started in
+the background; each measured by ``bench/startup.py``), keeps Spark's own log out of the notebook (it goes
 to ``driver_log_path()``) and writes its warehouse and temp files into the course data folder.
 """
 from __future__ import annotations
@@ -59,18 +60,30 @@ def driver_log_path(max_bytes: int = 20 * 2**20) -> Path:
 def class_archive_path() -> Path:
     """Where the class-data-sharing archive for this Java and this PySpark lives.
 
-    The name changes with the Java version, the PySpark version and its install folder, so an
-    archive never outlives the jars it was made from.
+    The name changes with the Java installation (its executable's real path, the size and time
+    of its JVM library), the PySpark version and its install folder, so an archive never outlives
+    the JVM or the jars it was made from. Finding it costs a few file look-ups, not a run of
+    ``java -version``.
     """
     import pyspark
 
-    try:
-        java_text = java.check_java().version_text
-    except java.JavaError:
-        java_text = "no-java"
-    key = f"{java_text}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
+    key = f"{_java_identity()}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return _archive_dir() / f"spark-{pyspark.__version__}-{digest}.jsa"
+
+
+def _java_identity() -> str:
+    """The Java executable's real path plus the size and time of the JVM library beside it."""
+    executable = java.find_executable()
+    if executable is None:
+        return "no-java"
+    real = Path(executable).resolve()
+    parts = [str(real)]
+    for candidate in (real.parent.parent / "lib" / "server" / "libjvm.so", real):
+        with contextlib.suppress(OSError):
+            stat = candidate.stat()
+            parts.append(f"{candidate.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
 
 
 def _archive_dir() -> Path:
@@ -102,7 +115,7 @@ def local_conf(app_name: str = "course") -> dict[str, str]:
         "spark.driver.memory": os.environ.get("COURSE_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY),
         "spark.driver.extraJavaOptions": " ".join(java_options),
         "spark.sql.shuffle.partitions": "4",
-        "spark.default.parallelism": "4",
+        "spark.default.parallelism": "2",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.enabled": "false" if headless() else "true",
         "spark.ui.showConsoleProgress": "false",
@@ -155,6 +168,7 @@ def _jvm_output_to(log_path: Path):
 
 def get_spark(app_name: str = "course"):
     """Return a SparkSession for the environment the notebook runs in (see module doc)."""
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
     if on_databricks():
@@ -165,23 +179,64 @@ def get_spark(app_name: str = "course"):
     if os.environ.get("SPARK_REMOTE"):
         return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).appName(app_name).getOrCreate()
 
-    java.check_java()
     # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder
-    for key, value in local_conf(app_name).items():
-        builder = builder.config(key, value)
+    conf = SparkConf().setAll(local_conf(app_name).items())
     threading.Thread(target=_prefetch, name="course-prefetch", daemon=True).start()
+    failure = None
     with _jvm_output_to(driver_log_path()):
         try:
-            spark = builder.getOrCreate()
+            SparkContext._ensure_initialized(conf=conf)  # starts the JVM, as getOrCreate would
+            threading.Thread(target=_initialise_engine, args=(SparkContext._jvm,),
+                             name="course-engine", daemon=True).start()
+            spark = SparkSession.builder.config(conf=conf).getOrCreate()
         except Exception as exc:  # the JVM died before Spark could say why
-            raise RuntimeError(
-                f"Spark could not start: {exc}. The driver log says more: {driver_log_path()}"
-            ) from exc
+            failure = exc
+    if failure is not None:
+        java.check_java()  # a missing or too-old Java is said in one sentence
+        raise RuntimeError(
+            f"Spark could not start: {failure}. The driver log says more: {driver_log_path()}"
+        ) from failure
     spark.sparkContext.setLogLevel("ERROR")
+    threading.Thread(target=_start_python_workers, args=(spark.sparkContext,), name="course-python-workers",
+                     daemon=True).start()
     return spark
+
+
+# Scala objects whose initialisation is long, single-threaded and needs no running session:
+# Spark's SQL configuration registry, its error-message catalogue (a large JSON file), Scala
+# reflection and the ML functions every session registers, and the built-in function registry.
+# The JVM would initialise them one after another while creating the session; doing it on the
+# second core while the SparkContext starts takes them off that path (bench/startup.py).
+ENGINE_CLASSES = (
+    "org.apache.spark.sql.internal.SQLConf$",
+    "org.apache.spark.SparkThrowableHelper$",
+    "org.apache.spark.sql.catalyst.ScalaReflection$",
+    "org.apache.spark.sql.ml.InternalFunctionRegistration$",
+    "org.apache.spark.sql.catalyst.analysis.FunctionRegistry$",
+)
+
+
+def _initialise_engine(jvm) -> None:
+    for name in ENGINE_CLASSES:
+        try:
+            jvm.java.lang.Class.forName(name)
+        except Exception:  # a renamed class in another Spark version: the session initialises it itself
+            return
+
+
+def _start_python_workers(sc) -> None:
+    """Run a two-task Python job, so Spark's Python worker daemon is up before it is needed.
+
+    The first job that needs Python (``createDataFrame`` from a list, a UDF) would otherwise wait
+    about a second while the daemon imports PySpark. Here that happens in the background, in
+    its own process, while the learner reads or the JVM works. Measured in bench/startup.py.
+    """
+    try:
+        sc.parallelize(range(2), 2).map(lambda x: x).collect()
+    except Exception:  # the session was stopped meanwhile: nothing to warm any more
+        pass
 
 
 def build_class_archive(timeout: float = 600) -> Path:
@@ -193,7 +248,8 @@ def build_class_archive(timeout: float = 600) -> Path:
     target = class_archive_path()
     if target.exists():
         return target
-    for stale in target.parent.glob("*.partial"):
+    # One archive per environment (about 200 MB): those of an earlier Java or PySpark go.
+    for stale in [*target.parent.glob("*.partial"), *target.parent.glob("spark-*.jsa")]:
         stale.unlink(missing_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.partial")
     env = dict(os.environ, COURSE_CDS_DUMP=str(partial), COURSE_HEADLESS="1")

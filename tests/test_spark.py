@@ -89,3 +89,51 @@ def test_pandas_udf_runs_in_this_interpreter(spark):
     rows = spark.range(5).select(plus_one("id").alias("y")).collect()
     assert [r.y for r in rows] == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
+
+
+def test_archive_name_follows_the_java_installation_without_running_java(monkeypatch, tmp_path):
+    """Finding the archive must not start a JVM (that would cost every session a `java -version`)."""
+    monkeypatch.setenv("COURSE_CDS_DIR", str(tmp_path / "cds"))
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError("class_archive_path ran a process")
+
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    names = set()
+    for release in ("17.0.1", "17.0.2"):
+        home = tmp_path / f"jdk-{release}"
+        (home / "bin").mkdir(parents=True)
+        (home / "lib" / "server").mkdir(parents=True)
+        (home / "bin" / "java").write_text("#!/bin/sh\n")
+        (home / "lib" / "server" / "libjvm.so").write_bytes(release.encode())
+        monkeypatch.setenv("JAVA_HOME", str(home))
+        names.add(course_spark.class_archive_path().name)
+        assert course_spark.class_archive_path().name in names  # stable for the same Java
+    assert len(names) == 2
+
+
+@pytest.mark.spark
+def test_engine_classes_exist_in_this_spark(spark):
+    """The classes initialised in the background must exist, or a PySpark upgrade would make
+    the start-up work silently vanish."""
+    for name in course_spark.ENGINE_CLASSES:
+        assert spark._jvm.java.lang.Class.forName(name) is not None
+
+
+@pytest.mark.spark
+def test_python_worker_daemon_is_started_in_the_background():
+    """A fresh session starts Spark's Python worker daemon by itself, before any job needs it."""
+    code = textwrap.dedent("""
+        import threading, psutil
+        from course.spark import get_spark
+        spark = get_spark("workers")
+        for thread in threading.enumerate():
+            if thread.name == "course-python-workers":
+                thread.join(timeout=120)
+        jvm = psutil.Process(spark.sparkContext._gateway.proc.pid)
+        print("daemon", any("pyspark.daemon" in " ".join(c.cmdline()) for c in jvm.children(recursive=True)))
+    """)
+    env = dict(os.environ, CI="true")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "daemon True" in result.stdout
