@@ -5,6 +5,7 @@ PySpark 4 runs on Java 17 or 21. Without this check a missing Java surfaces as
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -60,6 +61,21 @@ def find_executable() -> str | None:
         if candidate.exists():
             return str(candidate)
     return shutil.which("java")
+
+
+def installation_identity() -> str:
+    """Which Java would run, without running it: the executable's real path plus the size and
+    time of the JVM library beside it (they change with every Java update)."""
+    executable = find_executable()
+    if executable is None:
+        return "no-java"
+    real = Path(executable).resolve()
+    parts = [str(real)]
+    for candidate in (real.parent.parent / "lib" / "server" / "libjvm.so", real):
+        with contextlib.suppress(OSError):
+            stat = candidate.stat()
+            parts.append(f"{candidate.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
 
 
 def check_java() -> Java:

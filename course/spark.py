@@ -23,7 +23,7 @@ import sys
 import threading
 from pathlib import Path
 
-from course import java, paths
+from course import java, paths, spark_launch
 
 DEFAULT_DRIVER_MEMORY = "1g"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -67,23 +67,9 @@ def class_archive_path() -> Path:
     """
     import pyspark
 
-    key = f"{_java_identity()}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
+    key = f"{java.installation_identity()}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return _archive_dir() / f"spark-{pyspark.__version__}-{digest}.jsa"
-
-
-def _java_identity() -> str:
-    """The Java executable's real path plus the size and time of the JVM library beside it."""
-    executable = java.find_executable()
-    if executable is None:
-        return "no-java"
-    real = Path(executable).resolve()
-    parts = [str(real)]
-    for candidate in (real.parent.parent / "lib" / "server" / "libjvm.so", real):
-        with contextlib.suppress(OSError):
-            stat = candidate.stat()
-            parts.append(f"{candidate.name}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "|".join(parts)
 
 
 def _archive_dir() -> Path:
@@ -187,7 +173,8 @@ def get_spark(app_name: str = "course"):
     failure = None
     with _jvm_output_to(driver_log_path()):
         try:
-            SparkContext._ensure_initialized(conf=conf)  # starts the JVM, as getOrCreate would
+            # Start the JVM (directly where possible, else through spark-submit as PySpark does).
+            SparkContext._ensure_initialized(gateway=spark_launch.launch_gateway(conf.getAll()), conf=conf)
             threading.Thread(target=_initialise_engine, args=(SparkContext._jvm,),
                              name="course-engine", daemon=True).start()
             spark = SparkSession.builder.config(conf=conf).getOrCreate()
