@@ -103,6 +103,7 @@ def local_conf(app_name: str = "course") -> dict[str, str]:
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "2",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        **python_daemon_conf(),
         "spark.ui.enabled": "false" if headless() else "true",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.warehouse.dir": str(spark_dir("warehouse")),
@@ -110,6 +111,14 @@ def local_conf(app_name: str = "course") -> dict[str, str]:
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
     }
+
+
+def python_daemon_conf() -> dict[str, str]:
+    """Workers that run this interpreter import PySpark's cached bytecode (course.python_daemon)."""
+    local = os.environ.get("SPARK_MASTER", "local").startswith("local")
+    if local and os.environ.get("PYSPARK_PYTHON", sys.executable) == sys.executable:
+        return {"spark.python.daemon.module": "course.python_daemon"}
+    return {}
 
 
 # Imported by every Spark ML lesson (pyspark.ml pulls them in); loading them while the JVM

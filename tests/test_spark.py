@@ -131,9 +131,21 @@ def test_python_worker_daemon_is_started_in_the_background():
             if thread.name == "course-python-workers":
                 thread.join(timeout=120)
         jvm = psutil.Process(spark.sparkContext._gateway.proc.pid)
-        print("daemon", any("pyspark.daemon" in " ".join(c.cmdline()) for c in jvm.children(recursive=True)))
+        module = spark.sparkContext.getConf().get("spark.python.daemon.module", "pyspark.daemon")
+        print("daemon", any(module in c.cmdline() for c in jvm.children(recursive=True)))
     """)
     env = dict(os.environ, CI="true")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "daemon True" in result.stdout
+
+
+def test_course_daemon_only_where_workers_can_import_the_course(monkeypatch):
+    monkeypatch.delenv("SPARK_MASTER", raising=False)
+    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
+    assert course_spark.local_conf()["spark.python.daemon.module"] == "course.python_daemon"
+    monkeypatch.setenv("PYSPARK_PYTHON", "/usr/bin/python3-elsewhere")
+    assert "spark.python.daemon.module" not in course_spark.local_conf()
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+    monkeypatch.setenv("SPARK_MASTER", "spark://cluster:7077")
+    assert "spark.python.daemon.module" not in course_spark.local_conf()
