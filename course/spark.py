@@ -123,7 +123,7 @@ def python_daemon_conf() -> dict[str, str]:
 
 # Imported by every Spark ML lesson (pyspark.ml pulls them in); loading them while the JVM
 # starts uses the second core, which is otherwise idle then (measured in bench/startup.py).
-PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse")
+PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse", "pyspark.ml")
 
 
 def _prefetch() -> None:
