@@ -32,6 +32,9 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 # model faster than tiered compilation, and one compiler thread leaves the second core to the
 # work itself; the serial collector keeps a small heap small.
 FAST_START_JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC")
+# Java 17.0.x relocates class-data-sharing archives to a random address by default, rewriting
+# every pointer in them; mapping at the address the archive was made for skips that.
+ARCHIVE_AT_ITS_ADDRESS = ("-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0")
 
 
 def on_databricks() -> bool:
@@ -94,7 +97,9 @@ def local_conf(app_name: str = "course") -> dict[str, str]:
     if dump_to:
         java_options.append(f"-XX:ArchiveClassesAtExit={dump_to}")
     elif archive.exists():
-        java_options.append(f"-XX:SharedArchiveFile={archive}")
+        # Map the archive where it was made to be mapped: this JDK otherwise moves it to a
+        # random address and rewrites its pointers first (about 0.1 s of every start).
+        java_options += [f"-XX:SharedArchiveFile={archive}", *ARCHIVE_AT_ITS_ADDRESS]
     return {
         "spark.app.name": app_name,
         "spark.master": os.environ.get("SPARK_MASTER", "local[2]"),
