@@ -20,12 +20,14 @@ import importlib
 import os
 import subprocess
 import sys
+import sysconfig
 import threading
 from pathlib import Path
 
 from course import java, paths, spark_launch
 
 DEFAULT_DRIVER_MEMORY = "1g"
+DISTRIBUTION = "ml_associate_course"  # the course's installed name (pyproject.toml), as folders spell it
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 # Measured in bench/startup.py: the client (C1) compiler alone starts Spark and fits a first
@@ -119,11 +121,27 @@ def local_conf(app_name: str = "course") -> dict[str, str]:
 
 
 def python_daemon_conf() -> dict[str, str]:
-    """Workers that run this interpreter import PySpark's cached bytecode (course.python_daemon)."""
+    """Workers that run this interpreter import PySpark's cached bytecode (course.python_daemon).
+
+    Only for local sessions whose workers run this interpreter with the course installed in it:
+    anywhere else the worker could not import ``course`` and Spark's own daemon is kept."""
     local = os.environ.get("SPARK_MASTER", "local").startswith("local")
-    if local and os.environ.get("PYSPARK_PYTHON", sys.executable) == sys.executable:
+    same_python = os.environ.get("PYSPARK_PYTHON", sys.executable) == sys.executable
+    if local and same_python and course_installed():
         return {"spark.python.daemon.module": "course.python_daemon"}
     return {}
+
+
+def course_installed() -> bool:
+    """True when this interpreter has the course package installed (not merely importable from
+    the current folder). Looks for its metadata folder: a directory listing, no imports."""
+    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            if any(name.startswith(DISTRIBUTION + "-") and name.endswith(".dist-info")
+                   for name in os.listdir(folder)):
+                return True
+    return False
 
 
 # Imported by every Spark ML lesson (pyspark.ml pulls them in); loading them while the JVM
@@ -188,7 +206,8 @@ def get_spark(app_name: str = "course"):
     with _jvm_output_to(driver_log_path()):
         try:
             # Start the JVM (directly where possible, else through spark-submit as PySpark does).
-            SparkContext._ensure_initialized(gateway=spark_launch.launch_gateway(conf.getAll()), conf=conf)
+            if SparkContext._gateway is None:  # a stopped session's JVM is reused, as PySpark does
+                SparkContext._ensure_initialized(gateway=spark_launch.launch_gateway(conf.getAll()), conf=conf)
             threading.Thread(target=_initialise_engine, args=(SparkContext._jvm,),
                              name="course-engine", daemon=True).start()
             spark = SparkSession.builder.config(conf=conf).getOrCreate()

@@ -143,7 +143,12 @@ def test_python_worker_daemon_is_started_in_the_background():
 def test_course_daemon_only_where_workers_can_import_the_course(monkeypatch):
     monkeypatch.delenv("SPARK_MASTER", raising=False)
     monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
+    assert course_spark.course_installed()  # the test environment installs the course
     assert course_spark.local_conf()["spark.python.daemon.module"] == "course.python_daemon"
+    monkeypatch.setattr(course_spark, "course_installed", lambda: False)
+    assert "spark.python.daemon.module" not in course_spark.local_conf()
+    monkeypatch.undo()
+    monkeypatch.delenv("SPARK_MASTER", raising=False)
     monkeypatch.setenv("PYSPARK_PYTHON", "/usr/bin/python3-elsewhere")
     assert "spark.python.daemon.module" not in course_spark.local_conf()
     monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)

@@ -79,3 +79,23 @@ def test_the_session_runs_on_a_directly_started_jvm():
     assert "hashseed 0" in result.stdout  # as spark-submit sets it, for the Python workers
     assert "memory 1g" in result.stdout
     assert "rows 2" in result.stdout
+
+
+@pytest.mark.spark
+def test_a_second_session_after_stop_reuses_the_jvm():
+    code = textwrap.dedent("""
+        import psutil
+        from course.spark import get_spark
+        first = get_spark("first")
+        jvm = first.sparkContext._gateway.proc.pid
+        first.stop()
+        second = get_spark("second")
+        print("same", second.sparkContext._gateway.proc.pid == jvm)
+        javas = [p for p in psutil.Process().children() if "java" in p.name()]
+        print("javas", len(javas))
+        print("rows", second.range(3).count())
+    """)
+    env = dict(os.environ, CI="true")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "same True" in result.stdout and "javas 1" in result.stdout and "rows 3" in result.stdout
