@@ -8,7 +8,9 @@ the child from interpreter start) and of the whole process, and the ratio of the
     .venv/bin/python bench/startup.py [--runs 5]
 
 The course's session uses its class-data-sharing archive; building it is a one-off cost (run
-``course warmup``), timed and printed here when the archive is missing.
+``course warmup``), timed and printed here when the archive is missing. Its first start in a new
+data folder also asks Spark's launcher for the JVM command once (later starts reuse it); that
+first run is counted like the others.
 """
 from __future__ import annotations
 

@@ -7,9 +7,11 @@ Where it runs decides what it returns:
 * with ``SPARK_MASTER`` set (``spark://host:7077``, ``local[4]``...), a session on that master;
 * otherwise a local session sized for a 2-core laptop or Binder's 2 GB.
 
-The local session starts fast (a class-data-sharing archive, the client JIT compiler, Spark's
-slowest one-off initialisations moved to the idle second core, and Python workers started in
-the background; each measured by ``bench/startup.py``), keeps Spark's own log out of the notebook (it goes
+The local session starts fast, each step measured by ``bench/startup.py``: a class-data-sharing
+archive mapped at its own address, the client JIT compiler, the JVM started without
+spark-submit's scripts (``course.spark_launch``), Spark's slowest one-off initialisations moved
+to the idle second core, and Python workers started in the background that import PySpark's
+compiled modules (``course.python_daemon``). It keeps Spark's own log out of the notebook (it goes
 to ``driver_log_path()``) and writes its warehouse and temp files into the course data folder.
 """
 from __future__ import annotations
