@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -72,11 +74,21 @@ def class_archive_path() -> Path:
     the JVM or the jars it was made from. Finding it costs a few file look-ups, not a run of
     ``java -version``.
     """
-    import pyspark
-
-    key = f"{java.installation_identity()}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
+    version, folder = pyspark_installation()
+    key = f"{java.installation_identity()}|{version}|{folder}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return _archive_dir() / f"spark-{pyspark.__version__}-{digest}.jsa"
+    return _archive_dir() / f"spark-{version}-{digest}.jsa"
+
+
+def pyspark_installation() -> tuple[str, Path]:
+    """PySpark's version and folder, read from its files without importing it: the import
+    (about 0.1 s) then happens while the JVM starts."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise ImportError("PySpark is not installed: run `make lab` (or pip install -r requirements.lock)")
+    folder = Path(spec.origin).parent
+    found = re.search(r"__version__[^=]*=\s*['\"]([^'\"]+)", (folder / "version.py").read_text())
+    return (found.group(1) if found else "unknown"), folder
 
 
 def _archive_dir() -> Path:
@@ -188,28 +200,39 @@ def _jvm_output_to(log_path: Path):
 
 def get_spark(app_name: str = "course"):
     """Return a SparkSession for the environment the notebook runs in (see module doc)."""
-    from pyspark import SparkConf, SparkContext
-    from pyspark.sql import SparkSession
-
     if on_databricks():
+        from pyspark.sql import SparkSession
+
         return SparkSession.builder.getOrCreate()
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
+    if "pyspark.sql" in sys.modules:  # a session can only be running if PySpark was imported
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
     if os.environ.get("SPARK_REMOTE"):
+        from pyspark.sql import SparkSession
+
         return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).appName(app_name).getOrCreate()
 
     # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    conf = SparkConf().setAll(local_conf(app_name).items())
+    settings = local_conf(app_name)
     threading.Thread(target=_prefetch, name="course-prefetch", daemon=True).start()
     failure = None
     with _jvm_output_to(driver_log_path()):
         try:
-            # Start the JVM (directly where possible, else through spark-submit as PySpark does).
-            if SparkContext._gateway is None:  # a stopped session's JVM is reused, as PySpark does
-                SparkContext._ensure_initialized(gateway=spark_launch.launch_gateway(conf.getAll()), conf=conf)
+            # Start the JVM first (directly where possible) and import PySpark while it boots;
+            # a stopped session's JVM is reused, as PySpark does.
+            driver = None if _jvm_running() else spark_launch.start_driver(settings.items())
+            from pyspark import SparkConf, SparkContext
+            from pyspark.sql import SparkSession
+
+            conf = SparkConf().setAll(settings.items())
+            if SparkContext._gateway is None:  # without a driver, PySpark starts it via spark-submit
+                gateway = spark_launch.connect(driver) if driver is not None else None
+                SparkContext._ensure_initialized(gateway=gateway, conf=conf)
             threading.Thread(target=_initialise_engine, args=(SparkContext._jvm,),
                              name="course-engine", daemon=True).start()
             spark = SparkSession.builder.config(conf=conf).getOrCreate()
@@ -224,6 +247,11 @@ def get_spark(app_name: str = "course"):
     threading.Thread(target=_start_python_workers, args=(spark.sparkContext,), name="course-python-workers",
                      daemon=True).start()
     return spark
+
+
+def _jvm_running() -> bool:
+    context = sys.modules.get("pyspark.core.context")
+    return context is not None and context.SparkContext._gateway is not None
 
 
 # Scala objects whose initialisation is long, single-threaded and needs no running session:

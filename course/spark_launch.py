@@ -9,11 +9,12 @@ and runs it directly; PySpark then connects to the gateway the JVM opens, as it 
 ``spark-submit`` starts Python.
 
 Where the scripts would do more than that (a ``spark-env.sh`` in Spark's conf folder, or
-Windows), :func:`launch_gateway` returns None and the caller lets PySpark start the JVM itself.
+Windows), :func:`start_driver` returns None and the caller lets PySpark start the JVM itself.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shlex
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from course import java, paths
@@ -32,10 +34,17 @@ KEY_VARIABLE_PREFIXES = ("SPARK_", "HADOOP_", "YARN_", "JAVA_")
 UNSHAPING_PREFIXES = ("spark.app.name=",)
 
 
-def spark_home() -> Path:
-    from pyspark.find_spark_home import _find_spark_home
-
-    return Path(_find_spark_home())
+def spark_home() -> Path | None:
+    """SPARK_HOME, or the installed PySpark folder when it is a Spark home (pip installs are)."""
+    if os.environ.get("SPARK_HOME"):
+        return Path(os.environ["SPARK_HOME"])
+    spec = importlib.util.find_spec("pyspark")  # finds, does not import
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent
+    if (folder / "bin" / "spark-submit").is_file() and (folder / "jars").is_dir():
+        return folder
+    return None
 
 
 def script_environment(home: Path) -> dict[str, str]:
@@ -105,36 +114,56 @@ def driver_command(arguments: list[str], env: dict[str, str], java_executable: s
     return command
 
 
-def launch_gateway(conf_pairs):
-    """Start the driver JVM and connect PySpark's gateway to it; None where unsupported."""
-    from pyspark.errors import PySparkRuntimeError
-    from pyspark.java_gateway import launch_gateway as connect
+@dataclass
+class Driver:
+    """A driver JVM that has been started and will write its gateway's port and secret to ``info``."""
 
+    process: subprocess.Popen
+    folder: tempfile.TemporaryDirectory
+    info: Path
+
+
+def start_driver(conf_pairs) -> Driver | None:
+    """Start the driver JVM, without waiting for it; None where unsupported (see module doc).
+
+    Nothing here imports PySpark, so the caller can import it while the JVM starts."""
     home = spark_home()
-    env = script_environment(home)
     java_executable = java.find_executable()
-    if java_executable is None or not supported(env):
+    if home is None or java_executable is None:
+        return None
+    env = script_environment(home)
+    if not supported(env):
         return None
     command = driver_command(submit_arguments(conf_pairs), env, java_executable)
-    with tempfile.TemporaryDirectory(prefix="course-gateway-") as folder:
-        info = Path(folder) / "connection"
-        env["_PYSPARK_DRIVER_CONN_INFO_PATH"] = str(info)
-        # stdin stays a pipe: the JVM exits when this Python process goes; Ctrl-C is for Python.
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, env=env,
-                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-        while process.poll() is None and not info.exists():
-            time.sleep(0.01)
-        if not info.exists():
-            raise PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={})
-        from pyspark.serializers import UTF8Deserializer, read_int
+    folder = tempfile.TemporaryDirectory(prefix="course-gateway-")
+    info = Path(folder.name) / "connection"
+    env["_PYSPARK_DRIVER_CONN_INFO_PATH"] = str(info)
+    # stdin stays a pipe: the JVM exits when this Python process goes; Ctrl-C is for Python.
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    return Driver(process, folder, info)
 
-        with open(info, "rb") as stream:
+
+def connect(driver: Driver):
+    """Wait for the driver's gateway and connect PySpark to it, as PySpark does after spark-submit."""
+    from pyspark.errors import PySparkRuntimeError
+    from pyspark.java_gateway import launch_gateway
+    from pyspark.serializers import UTF8Deserializer, read_int
+
+    try:
+        while driver.process.poll() is None and not driver.info.exists():
+            time.sleep(0.01)
+        if not driver.info.exists():
+            raise PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={})
+        with open(driver.info, "rb") as stream:
             port = read_int(stream)
             secret = UTF8Deserializer().loads(stream)
+    finally:
+        driver.folder.cleanup()
     os.environ["PYSPARK_GATEWAY_PORT"], os.environ["PYSPARK_GATEWAY_SECRET"] = str(port), secret
     try:
-        gateway = connect()
+        gateway = launch_gateway()  # with those two variables set, PySpark only connects
     finally:
         del os.environ["PYSPARK_GATEWAY_PORT"], os.environ["PYSPARK_GATEWAY_SECRET"]
-    gateway.proc = process
+    gateway.proc = driver.process
     return gateway
