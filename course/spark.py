@@ -10,7 +10,7 @@ Where it runs decides what it returns:
 The local session starts fast, each step measured by ``bench/startup.py``: a class-data-sharing
 archive mapped at its own address, the client JIT compiler, the JVM started without
 spark-submit's scripts (``course.spark_launch``), Spark's slowest one-off initialisations moved
-to the idle second core, and Python workers started in the background that import PySpark's
+to the second core, and Python workers started in the background that import PySpark's
 compiled modules (``course.python_daemon``). It keeps Spark's own log out of the notebook (it goes
 to ``driver_log_path()``) and writes its warehouse and temp files into the course data folder.
 """
@@ -158,8 +158,8 @@ def course_installed() -> bool:
     return False
 
 
-# Imported by every Spark ML lesson (pyspark.ml pulls them in); loading them while the JVM
-# starts uses the second core, which is otherwise idle then (measured in bench/startup.py).
+# Imported by every Spark ML lesson (pyspark.ml pulls the others in); loading them while the
+# JVM starts puts the second core to use then (measured in bench/startup.py).
 PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse", "pyspark.ml")
 
 
@@ -258,7 +258,7 @@ def _jvm_running() -> bool:
 # Spark's SQL configuration registry, its error-message catalogue (a large JSON file), Scala
 # reflection and the ML functions every session registers, and the built-in function registry.
 # The JVM would initialise them one after another while creating the session; doing it on the
-# second core while the SparkContext starts takes them off that path (bench/startup.py).
+# second core while the SparkContext starts takes most of that off the path (bench/startup.py).
 ENGINE_CLASSES = (
     "org.apache.spark.sql.internal.SQLConf$",
     "org.apache.spark.SparkThrowableHelper$",
@@ -280,8 +280,8 @@ def _start_python_workers(sc) -> None:
     """Run a two-task Python job, so Spark's Python worker daemon is up before it is needed.
 
     The first job that needs Python (``createDataFrame`` from a list, a UDF) would otherwise wait
-    about a second while the daemon imports PySpark. Here that happens in the background, in
-    its own process, while the learner reads or the JVM works. Measured in bench/startup.py.
+    for Spark to start the daemon and fork its workers. Here that happens in the background, in
+    their own processes, while the learner reads or the JVM works. Measured in bench/startup.py.
     """
     try:
         sc.parallelize(range(2), 2).map(lambda x: x).collect()

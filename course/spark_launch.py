@@ -4,7 +4,8 @@ PySpark starts its JVM through ``bin/spark-submit``: two bash scripts and a firs
 JVM (Spark's launcher) that prints the real ``java`` command, which the scripts then run. On a
 2-core machine that costs about 0.3 s before the driver JVM even begins. This module asks the
 same launcher for the same command once, remembers it (keyed by everything the launcher reads:
-the arguments, the Java installation, Spark's folders and ``SPARK_*``/``HADOOP_*`` variables),
+the arguments, the Java installation, Spark's folders, ``spark-defaults.conf`` and the
+``SPARK_*``/``HADOOP_*``/``YARN_*``/``JAVA_*`` variables),
 and runs it directly; PySpark then connects to the gateway the JVM opens, as it does when
 ``spark-submit`` starts Python.
 
@@ -29,7 +30,6 @@ from course import java, paths
 
 LAUNCHER_CLASS = "org.apache.spark.launcher.Main"
 SUBMIT_CLASS = "org.apache.spark.deploy.SparkSubmit"
-SCALA_VERSION = "2.13"  # what pyspark's bin/load-spark-env.sh exports
 KEY_VARIABLE_PREFIXES = ("SPARK_", "HADOOP_", "YARN_", "JAVA_")
 UNSHAPING_PREFIXES = ("spark.app.name=",)
 
@@ -47,13 +47,20 @@ def spark_home() -> Path | None:
     return None
 
 
+def scala_version(home: Path) -> str:
+    """The Scala version Spark's jars are built for (``load-spark-env.sh`` exports it)."""
+    for jar in (home / "jars").glob("spark-core_*.jar"):
+        return jar.name.split("_", 1)[1].split("-", 1)[0]
+    return "2.13"
+
+
 def script_environment(home: Path) -> dict[str, str]:
     """The variables ``spark-submit``, ``spark-class`` and ``load-spark-env.sh`` export."""
     env = dict(os.environ)
     env.setdefault("SPARK_HOME", str(home))
     env.setdefault("SPARK_CONF_DIR", str(home / "conf"))
     env["SPARK_ENV_LOADED"] = "1"
-    env["SPARK_SCALA_VERSION"] = SCALA_VERSION
+    env["SPARK_SCALA_VERSION"] = scala_version(home)
     env["PYTHONHASHSEED"] = "0"
     env["SPARK_CONNECT_MODE"] = "0"  # what pyspark's own launch_gateway sets
     return env
@@ -75,6 +82,8 @@ def supported(env: dict[str, str]) -> bool:
 
 def _cache_file(arguments: list[str], env: dict[str, str], java_executable: str) -> Path:
     variables = sorted((k, v) for k, v in env.items() if k.startswith(KEY_VARIABLE_PREFIXES))
+    defaults = Path(env["SPARK_CONF_DIR"]) / "spark-defaults.conf"  # the launcher reads it too
+    variables.append(("spark-defaults.conf", defaults.read_text() if defaults.is_file() else ""))
     # The application name is passed through unchanged and never shapes the command itself.
     shaping = [a for a in arguments if not a.startswith(UNSHAPING_PREFIXES)]
     key = json.dumps([java_executable, java.installation_identity(), shaping, variables])

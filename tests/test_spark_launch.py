@@ -99,3 +99,18 @@ def test_a_second_session_after_stop_reuses_the_jvm():
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "same True" in result.stdout and "javas 1" in result.stdout and "rows 3" in result.stdout
+
+
+def test_spark_defaults_file_is_part_of_what_the_command_is_remembered_by(tmp_path):
+    env = _environment(tmp_path)
+    arguments = spark_launch.submit_arguments([("spark.driver.memory", "1g")])
+    before = spark_launch._cache_file(arguments, env, "/usr/bin/java")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "spark-defaults.conf").write_text("spark.driver.memory 3g\n")
+    assert spark_launch._cache_file(arguments, env, "/usr/bin/java") != before
+
+
+def test_scala_version_comes_from_the_jars():
+    home = spark_launch.spark_home()
+    version = spark_launch.scala_version(home)
+    assert list((home / "jars").glob(f"spark-core_{version}-*.jar"))
