@@ -225,12 +225,13 @@ def get_spark(app_name: str = "course"):
         try:
             # Start the JVM first (directly where possible) and import PySpark while it boots;
             # a stopped session's JVM is reused, as PySpark does.
-            driver = None if _jvm_running() else spark_launch.start_driver(settings.items())
+            running = _jvm_running()
+            driver = None if running else spark_launch.start_driver(settings.items())
             from pyspark import SparkConf, SparkContext
             from pyspark.sql import SparkSession
 
             conf = SparkConf().setAll(settings.items())
-            if SparkContext._gateway is None:  # without a driver, PySpark starts it via spark-submit
+            if not running:  # without a driver, PySpark starts the JVM via spark-submit
                 gateway = spark_launch.connect(driver) if driver is not None else None
                 SparkContext._ensure_initialized(gateway=gateway, conf=conf)
             threading.Thread(target=_initialise_engine, args=(SparkContext._jvm,),

@@ -145,12 +145,11 @@ def test_course_daemon_only_where_workers_can_import_the_course(monkeypatch):
     monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
     assert course_spark.course_installed()  # the test environment installs the course
     assert course_spark.local_conf()["spark.python.daemon.module"] == "course.python_daemon"
-    monkeypatch.setattr(course_spark, "course_installed", lambda: False)
+    monkeypatch.setenv("SPARK_MASTER", "spark://cluster:7077")
     assert "spark.python.daemon.module" not in course_spark.local_conf()
-    monkeypatch.undo()
-    monkeypatch.delenv("SPARK_MASTER", raising=False)
+    monkeypatch.delenv("SPARK_MASTER")
     monkeypatch.setenv("PYSPARK_PYTHON", "/usr/bin/python3-elsewhere")
     assert "spark.python.daemon.module" not in course_spark.local_conf()
-    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
-    monkeypatch.setenv("SPARK_MASTER", "spark://cluster:7077")
+    monkeypatch.delenv("PYSPARK_PYTHON")
+    monkeypatch.setattr(course_spark, "course_installed", lambda: False)
     assert "spark.python.daemon.module" not in course_spark.local_conf()
