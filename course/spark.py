@@ -22,10 +22,12 @@ import importlib
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
 import threading
+import zipfile
 from pathlib import Path
 
 from course import java, paths, spark_launch
@@ -91,6 +93,49 @@ def pyspark_installation() -> tuple[str, Path]:
     return (found.group(1) if found else "unknown"), folder
 
 
+def unsigned_jars_dir(archive: Path | None = None) -> Path:
+    """Unsigned copies of Spark's signed jars, made with the archive and used with it.
+
+    Class-data sharing skips classes from signed jars, so each session would load and check
+    Janino's code generator (about 370 classes, two signed jars) from the jars again. The copies,
+    put first on the driver's class path, let the archive hold those classes too."""
+    return (archive or class_archive_path()).with_suffix(".jars")
+
+
+SIGNATURE_FILE = re.compile(r"META-INF/[^/]+\.(SF|RSA|DSA|EC)$", re.IGNORECASE)
+
+
+def is_signed(jar: Path) -> bool:
+    with zipfile.ZipFile(jar) as archive:
+        return any(SIGNATURE_FILE.match(name) for name in archive.namelist())
+
+
+def copy_without_signature(jar: Path, target: Path) -> None:
+    """Write ``jar`` to ``target`` without its signature files; every other entry is unchanged."""
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    with zipfile.ZipFile(jar) as source, zipfile.ZipFile(partial, "w") as copy:
+        for entry in source.infolist():
+            if not SIGNATURE_FILE.match(entry.filename):
+                copy.writestr(entry, source.read(entry), compress_type=entry.compress_type)
+    partial.replace(target)
+
+
+def _make_unsigned_jars(folder: Path) -> None:
+    home = spark_launch.spark_home()
+    if home is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for jar in sorted((home / "jars").glob("*.jar")):
+        if is_signed(jar) and not (folder / jar.name).exists():
+            copy_without_signature(jar, folder / jar.name)
+
+
+def _unsigned_class_path(archive: Path) -> str | None:
+    folder = unsigned_jars_dir(archive)
+    jars = sorted(folder.glob("*.jar")) if folder.is_dir() else []
+    return os.pathsep.join(str(jar) for jar in jars) or None
+
+
 def _archive_dir() -> Path:
     """The archive belongs to the installation (Java + PySpark), not to a learner's data: it
     lives in the environment's ``share/course`` folder, or the data folder when that is read-only."""
@@ -116,11 +161,15 @@ def local_conf(app_name: str = "course") -> dict[str, str]:
         # Map the archive where it was made to be mapped: this JDK otherwise moves it to a
         # random address and rewrites its pointers first (about 0.1 s of every start).
         java_options += [f"-XX:SharedArchiveFile={archive}", *ARCHIVE_AT_ITS_ADDRESS]
+    # The archive was made with these copies first on the class path; it needs them there.
+    unsigned = _unsigned_class_path(archive)
+    class_path = {"spark.driver.extraClassPath": unsigned} if unsigned else {}
     return {
         "spark.app.name": app_name,
         "spark.master": os.environ.get("SPARK_MASTER", "local[2]"),
         "spark.driver.memory": os.environ.get("COURSE_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY),
         "spark.driver.extraJavaOptions": " ".join(java_options),
+        **class_path,
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "2",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -160,7 +209,7 @@ def course_installed() -> bool:
 
 # Imported by every Spark ML lesson (pyspark.ml pulls the others in); loading them while the
 # JVM starts puts the second core to use then (measured in bench/startup.py).
-PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse", "pyspark.ml")
+PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse", "pyspark.ml", "pyspark.sql.classic.dataframe")
 
 
 def _prefetch() -> None:
@@ -294,7 +343,9 @@ def build_class_archive(timeout: float = 600) -> Path:
     """Record the classes a first model fit loads into a class-data-sharing archive.
 
     Runs a small Spark ML fit in a child process whose JVM writes the archive at exit; later
-    sessions map it and skip loading and verifying thousands of classes. Safe to run twice.
+    sessions map it and skip loading and verifying thousands of classes. Unsigned copies of
+    Spark's signed jars are made first (``unsigned_jars_dir``), so their classes are recorded too.
+    Safe to run twice.
     """
     target = class_archive_path()
     if target.exists():
@@ -302,6 +353,10 @@ def build_class_archive(timeout: float = 600) -> Path:
     # One archive per environment (about 200 MB): those of an earlier Java or PySpark go.
     for stale in [*target.parent.glob("*.partial"), *target.parent.glob("spark-*.jsa")]:
         stale.unlink(missing_ok=True)
+    for stale in target.parent.glob("spark-*.jars"):
+        if stale != unsigned_jars_dir(target):
+            shutil.rmtree(stale, ignore_errors=True)
+    _make_unsigned_jars(unsigned_jars_dir(target))
     partial = target.with_suffix(f".{os.getpid()}.partial")
     env = dict(os.environ, COURSE_CDS_DUMP=str(partial), COURSE_HEADLESS="1")
     code = "import course.spark as s; s.warm_up()"

@@ -1,7 +1,9 @@
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +51,43 @@ def test_class_archive_is_used_only_when_present(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_CDS_DUMP", str(tmp_path / "new.jsa"))
     options = course_spark.local_conf()["spark.driver.extraJavaOptions"]
     assert "ArchiveClassesAtExit" in options and "SharedArchiveFile" not in options
+
+
+def _jar(path, names):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as jar:
+        for name in names:
+            jar.writestr(name, f"bytes of {name}")
+    return path
+
+
+def test_signature_files_are_left_out_of_the_copy_and_nothing_else(tmp_path):
+    import zipfile
+
+    names = ["META-INF/MANIFEST.MF", "META-INF/CODESIGN.SF", "META-INF/CODESIGN.RSA",
+             "org/example/A.class", "org/example/services/B.SF.txt"]
+    signed = _jar(tmp_path / "signed.jar", names)
+    assert course_spark.is_signed(signed)
+    course_spark.copy_without_signature(signed, tmp_path / "copy.jar")
+    assert not course_spark.is_signed(tmp_path / "copy.jar")
+    with zipfile.ZipFile(tmp_path / "copy.jar") as copy:
+        assert copy.namelist() == ["META-INF/MANIFEST.MF", "org/example/A.class", "org/example/services/B.SF.txt"]
+        assert copy.read("org/example/A.class") == b"bytes of org/example/A.class"
+    assert not course_spark.is_signed(_jar(tmp_path / "plain.jar", ["org/example/A.class"]))
+
+
+def test_unsigned_copies_go_first_on_the_class_path_only_beside_an_archive(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_CDS_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_CDS_DUMP", raising=False)
+    assert "spark.driver.extraClassPath" not in course_spark.local_conf()
+    folder = course_spark.unsigned_jars_dir()
+    assert folder.parent == tmp_path and folder.stem == course_spark.class_archive_path().stem
+    folder.mkdir()
+    for name in ("janino-3.jar", "commons-compiler-3.jar"):
+        _jar(folder / name, ["org/example/A.class"])
+    class_path = course_spark.local_conf()["spark.driver.extraClassPath"]
+    assert class_path.split(os.pathsep) == [str(folder / "commons-compiler-3.jar"), str(folder / "janino-3.jar")]
 
 
 def test_databricks_is_detected_from_its_runtime_variable(monkeypatch):
@@ -153,3 +192,42 @@ def test_course_daemon_only_where_workers_can_import_the_course(monkeypatch):
     monkeypatch.delenv("PYSPARK_PYTHON")
     monkeypatch.setattr(course_spark, "course_installed", lambda: False)
     assert "spark.python.daemon.module" not in course_spark.local_conf()
+
+
+@pytest.mark.spark
+def test_class_archive_is_built_mapped_and_holds_the_code_generator(tmp_path):
+    """`course warmup` end to end: the archive and the unsigned jar copies are made, a new
+    session maps the archive (the JVM says so) and loads Janino from the copies."""
+    import shutil
+
+    from course import java
+
+    jcmd = Path(java.find_executable()).resolve().parent / "jcmd"
+    if not jcmd.exists():
+        pytest.skip("this Java has no jcmd to ask the JVM about its archive")
+    code = textwrap.dedent(f"""
+        import subprocess
+        import course.spark as s
+        archive = s.build_class_archive()
+        spark = s.get_spark("archive")
+        jvm = spark.sparkContext._jvm
+        source = jvm.java.lang.Class.forName("org.codehaus.janino.ClassBodyEvaluator")
+        print("janino", source.getProtectionDomain().getCodeSource().getLocation().getPath())
+        print("folder", s.unsigned_jars_dir())
+        info = subprocess.run([{str(jcmd)!r}, str(spark.sparkContext._gateway.proc.pid), "VM.info"],
+                              capture_output=True, text=True).stdout
+        print(next(line for line in info.splitlines() if line.startswith("CDS archive(s) mapped at")))
+        print("sum", spark.range(5).selectExpr("id * 2 AS x").groupBy().sum("x").first()[0])
+    """)
+    env = dict(os.environ, COURSE_CDS_DIR=str(tmp_path / "cds"), COURSE_DATA=str(tmp_path / "data"), CI="true")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert lines["janino"].startswith(lines["folder"])
+    assert lines["sum"] == "20"
+    # "[base-end of the JDK's own archive-end of the dynamic one)": the course's archive is mapped.
+    base, static_top, top = re.search(r"\[(\w+)-(\w+)-(\w+)\)", lines["CDS"]).groups()
+    assert int(top, 16) > int(static_top, 16), lines["CDS"]
+    assert sorted(p.name for p in (tmp_path / "cds").iterdir()) == [
+        Path(lines["folder"]).name, Path(lines["folder"]).with_suffix(".jsa").name]
+    shutil.rmtree(tmp_path / "cds", ignore_errors=True)
