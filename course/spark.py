@@ -283,8 +283,9 @@ def get_spark(app_name: str = "course"):
             if not running:  # without a driver, PySpark starts the JVM via spark-submit
                 gateway = spark_launch.connect(driver) if driver is not None else None
                 SparkContext._ensure_initialized(gateway=gateway, conf=conf)
-            threading.Thread(target=_initialise_engine, args=(SparkContext._jvm,),
-                             name="course-engine", daemon=True).start()
+            for chain in ENGINE_CHAINS:
+                threading.Thread(target=_initialise_engine, args=(SparkContext._jvm, chain),
+                                 name="course-engine", daemon=True).start()
             spark = SparkSession.builder.config(conf=conf).getOrCreate()
         except Exception as exc:  # the JVM died before Spark could say why
             failure = exc
@@ -305,24 +306,27 @@ def _jvm_running() -> bool:
 
 
 # Scala objects whose initialisation is long, single-threaded and needs no running session:
-# Spark's SQL configuration registry, its error-message catalogue (a large JSON file), Scala
-# reflection and the ML functions every session registers, and the built-in function registry.
-# The JVM would initialise them one after another while creating the session; doing it on the
-# second core while the SparkContext starts takes most of that off the path (bench/startup.py).
-ENGINE_CLASSES = (
-    "org.apache.spark.sql.internal.SQLConf$",
-    "org.apache.spark.SparkThrowableHelper$",
-    "org.apache.spark.sql.catalyst.ScalaReflection$",
-    "org.apache.spark.sql.ml.InternalFunctionRegistration$",
-    "org.apache.spark.sql.catalyst.analysis.FunctionRegistry$",
+# Spark's SQL configuration registry, its error-message catalogue (a large JSON file), the
+# built-in function registry, Scala's runtime reflection (about half of all this) and the ML
+# functions every session registers with it. The JVM would initialise them one after another
+# while creating the session; two threads, one chain each, do it while the SparkContext starts
+# on a third (bench/startup.py).
+SCALA_UNIVERSE = "scala.reflect.runtime.universe"  # a lazy value, created by asking for it
+ENGINE_CHAINS = (
+    ("org.apache.spark.sql.internal.SQLConf$", "org.apache.spark.SparkThrowableHelper$",
+     "org.apache.spark.sql.catalyst.analysis.FunctionRegistry$"),
+    (SCALA_UNIVERSE, "org.apache.spark.sql.ml.InternalFunctionRegistration$"),
 )
 
 
-def _initialise_engine(jvm) -> None:
-    for name in ENGINE_CLASSES:
+def _initialise_engine(jvm, chain) -> None:
+    for name in chain:
         try:
-            jvm.java.lang.Class.forName(name)
-        except Exception:  # a renamed class in another Spark version: the session initialises it itself
+            if name == SCALA_UNIVERSE:
+                jvm.scala.reflect.runtime.package.universe()
+            else:
+                jvm.java.lang.Class.forName(name)
+        except Exception:  # renamed in another Spark version: the session initialises it itself
             return
 
 

@@ -153,10 +153,14 @@ def test_archive_name_follows_the_java_installation_without_running_java(monkeyp
 
 @pytest.mark.spark
 def test_engine_classes_exist_in_this_spark(spark):
-    """The classes initialised in the background must exist, or a PySpark upgrade would make
-    the start-up work silently vanish."""
-    for name in course_spark.ENGINE_CLASSES:
-        assert spark._jvm.java.lang.Class.forName(name) is not None
+    """What is initialised in the background must exist, or a PySpark upgrade would make the
+    start-up work silently vanish."""
+    for chain in course_spark.ENGINE_CHAINS:
+        for name in chain:
+            if name == course_spark.SCALA_UNIVERSE:
+                assert "JavaUniverse" in spark._jvm.scala.reflect.runtime.package.universe().getClass().getName()
+            else:
+                assert spark._jvm.java.lang.Class.forName(name) is not None
 
 
 @pytest.mark.spark
