@@ -8,9 +8,10 @@ Where it runs decides what it returns:
 * otherwise a local session sized for a 2-core laptop or Binder's 2 GB.
 
 The local session starts fast, each step measured by ``bench/startup.py``: a class-data-sharing
-archive mapped at its own address, the client JIT compiler, the JVM started without
-spark-submit's scripts (``course.spark_launch``), Spark's slowest one-off initialisations moved
-to the second core, and Python workers started in the background that import PySpark's
+archive mapped at its own address (with unsigned copies of Spark's two signed jars, so it holds
+the code generator too), the client JIT compiler, the JVM started without spark-submit's
+scripts (``course.spark_launch``), Spark's slowest one-off initialisations run on two
+background threads, and Python workers started in the background that import PySpark's
 compiled modules (``course.python_daemon``). It keeps Spark's own log out of the notebook (it goes
 to ``driver_log_path()``) and writes its warehouse and temp files into the course data folder.
 """
