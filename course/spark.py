@@ -69,6 +69,11 @@ def driver_log_path(max_bytes: int = 20 * 2**20) -> Path:
     return path
 
 
+# Changes when what goes into the archive changes (the warm-up, the class path), so an updated
+# course builds a new one at the next `course warmup` instead of keeping the old.
+ARCHIVE_RECIPE = "2: warm-up fit, unsigned jar copies first"
+
+
 def class_archive_path() -> Path:
     """Where the class-data-sharing archive for this Java and this PySpark lives.
 
@@ -78,7 +83,7 @@ def class_archive_path() -> Path:
     ``java -version``.
     """
     version, folder = pyspark_installation()
-    key = f"{java.installation_identity()}|{version}|{folder}"
+    key = f"{ARCHIVE_RECIPE}|{java.installation_identity()}|{version}|{folder}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return _archive_dir() / f"spark-{version}-{digest}.jsa"
 
@@ -208,8 +213,9 @@ def course_installed() -> bool:
     return False
 
 
-# Imported by every Spark ML lesson (pyspark.ml pulls the others in); loading them while the
-# JVM starts puts the second core to use then (measured in bench/startup.py).
+# Imported by every Spark ML lesson (pyspark.ml pulls the others in; PySpark imports its
+# DataFrame module with the first DataFrame); loading them while the JVM starts puts the second
+# core to use then (measured in bench/startup.py).
 PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse", "pyspark.ml", "pyspark.sql.classic.dataframe")
 
 
