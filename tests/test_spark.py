@@ -1,12 +1,15 @@
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from course import java
 from course import spark as course_spark
 
 
@@ -54,8 +57,6 @@ def test_class_archive_is_used_only_when_present(monkeypatch, tmp_path):
 
 
 def _jar(path, names):
-    import zipfile
-
     with zipfile.ZipFile(path, "w") as jar:
         for name in names:
             jar.writestr(name, f"bytes of {name}")
@@ -63,8 +64,6 @@ def _jar(path, names):
 
 
 def test_signature_files_are_left_out_of_the_copy_and_nothing_else(tmp_path):
-    import zipfile
-
     names = ["META-INF/MANIFEST.MF", "META-INF/CODESIGN.SF", "META-INF/CODESIGN.RSA",
              "org/example/A.class", "org/example/services/B.SF.txt"]
     signed = _jar(tmp_path / "signed.jar", names)
@@ -202,17 +201,13 @@ def test_course_daemon_only_where_workers_can_import_the_course(monkeypatch):
 def test_class_archive_is_built_mapped_and_holds_the_code_generator(tmp_path):
     """`course warmup` end to end: the archive and the unsigned jar copies are made, a new
     session maps the archive (the JVM says so) and loads Janino from the copies."""
-    import shutil
-
-    from course import java
-
     jcmd = Path(java.find_executable()).resolve().parent / "jcmd"
     if not jcmd.exists():
         pytest.skip("this Java has no jcmd to ask the JVM about its archive")
     code = textwrap.dedent(f"""
         import subprocess
         import course.spark as s
-        archive = s.build_class_archive()
+        s.build_class_archive()
         spark = s.get_spark("archive")
         jvm = spark.sparkContext._jvm
         source = jvm.java.lang.Class.forName("org.codehaus.janino.ClassBodyEvaluator")
