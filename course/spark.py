@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
-import importlib.util
 import os
 import re
 import shutil
@@ -91,10 +90,9 @@ def class_archive_path() -> Path:
 def pyspark_installation() -> tuple[str, Path]:
     """PySpark's version and folder, read from its files without importing it: the import
     (about 0.1 s) then happens while the JVM starts."""
-    spec = importlib.util.find_spec("pyspark")
-    if spec is None or spec.origin is None:
+    folder = spark_launch.pyspark_folder()
+    if folder is None:
         raise ImportError("PySpark is not installed: run `make lab` (or pip install -r requirements.lock)")
-    folder = Path(spec.origin).parent
     found = re.search(r"__version__[^=]*=\s*['\"]([^'\"]+)", (folder / "version.py").read_text())
     return (found.group(1) if found else "unknown"), folder
 

@@ -34,15 +34,18 @@ KEY_VARIABLE_PREFIXES = ("SPARK_", "HADOOP_", "YARN_", "JAVA_")
 UNSHAPING_PREFIXES = ("spark.app.name=",)
 
 
+def pyspark_folder() -> Path | None:
+    """The installed PySpark package's folder, found without importing PySpark."""
+    spec = importlib.util.find_spec("pyspark")
+    return None if spec is None or spec.origin is None else Path(spec.origin).parent
+
+
 def spark_home() -> Path | None:
     """SPARK_HOME, or the installed PySpark folder when it is a Spark home (pip installs are)."""
     if os.environ.get("SPARK_HOME"):
         return Path(os.environ["SPARK_HOME"])
-    spec = importlib.util.find_spec("pyspark")  # finds, does not import
-    if spec is None or spec.origin is None:
-        return None
-    folder = Path(spec.origin).parent
-    if (folder / "bin" / "spark-submit").is_file() and (folder / "jars").is_dir():
+    folder = pyspark_folder()
+    if folder is not None and (folder / "bin" / "spark-submit").is_file() and (folder / "jars").is_dir():
         return folder
     return None
 

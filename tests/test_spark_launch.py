@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from course import spark_launch
+from course import java, spark_launch
 
 
 def _environment(tmp_path):
@@ -16,8 +16,6 @@ def _environment(tmp_path):
 
 @pytest.mark.spark
 def test_the_launcher_is_asked_once_and_its_answer_reused_for_other_notebooks(monkeypatch, tmp_path):
-    from course import java
-
     env = _environment(tmp_path)
     executable = java.find_executable()
     first = spark_launch.submit_arguments([("spark.app.name", "one"), ("spark.driver.memory", "1g")])
@@ -39,8 +37,6 @@ def test_the_launcher_is_asked_once_and_its_answer_reused_for_other_notebooks(mo
 
 @pytest.mark.spark
 def test_a_setting_that_shapes_the_jvm_asks_the_launcher_again(tmp_path):
-    from course import java
-
     env = _environment(tmp_path)
     executable = java.find_executable()
     small = spark_launch.driver_command(
