@@ -12,8 +12,10 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
-# Student versions carry no header and no outputs; the stub says what to do.
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# Student versions carry no header and no outputs. Every answer cell opens with a scaffold outside
+# its solution region (`female_mass = ...  # what to define`), so the solution leaves no stub:
+# an untouched `...` already counts as not attempted.
+c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # A Spark kernel on a slow laptop: the first cell starts a JVM, a fit can take a minute.

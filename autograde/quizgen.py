@@ -28,7 +28,7 @@ class Quiz:
 
 
 WEEKLY = (
-    Quiz("week1-ml-fundamentals/05-week1-review-quiz.ipynb", "w1-05", "Week 1 review quiz", ("D1",), 15),
+    Quiz("week1-ml-fundamentals/90-week1-review-quiz.ipynb", "w1-90", "Week 1 review quiz", ("D1",), 15),
     Quiz("week2-training-evaluation/90-week2-review-quiz.ipynb", "w2-90", "Week 2 review quiz", ("D2", "D3"), 10),
     Quiz("week3-mlops/90-week3-review-quiz.ipynb", "w3-90", "Week 3 review quiz", ("D4", "D5"), 10),
 )
@@ -89,7 +89,9 @@ def build(lesson: str, title: str, picked: list[dict]) -> nbformat.NotebookNode:
             f"{q['stem'].strip()}\n\n{options}\n\n"
             f"*Your answer goes in `{name}`: a set of {q['choose']} letter{'s' if q['choose'] > 1 else ''}.*"))
         key = "{" + ", ".join(f'"{valid[i]}"' for i in sorted(q["answer"])) + "}"
-        answer = new_code_cell(f"### BEGIN SOLUTION\n{name} = {key}\n### END SOLUTION")
+        example = '{"A", "C"}' if q["choose"] > 1 else '{"B"}'
+        answer = new_code_cell(f"{name} = ...  # a set of {q['choose']} letter{'s' if q['choose'] > 1 else ''}, "
+                               f"such as {example}\n### BEGIN SOLUTION\n{name} = {key}\n### END SOLUTION")
         answer.metadata.update(_meta(grade_id=f"{lesson}-{name}", solution=True))
         check = new_code_cell(f'check_quiz_answer("{name}", choose={q["choose"]}, letters="{valid}")\n'
                               f"### BEGIN HIDDEN TESTS\nassert {{a.strip().upper() for a in {name}}} == {key}\n"

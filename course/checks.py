@@ -3,19 +3,24 @@
 A lesson module defines its exercises (see ``course/exercises/``)::
 
     q1 = Exercise(
-        id="w1.spark-ml-basics.q1", title="Assemble the features",
-        syllabus=("D2.vector-assembler",), names=("assembler",),
-        checker=check_assembler, hints=("...", "..."), solution="assembler = ...")
+        id="01-orientation.q1", title="Exercise 1: count the rows",
+        syllabus=("D1.clusters",), names=("n_rows",),
+        form=form_row_count, judge=judge_row_count,
+        hints=("concept", "API", "skeleton"), solution_code="n_rows = ...")
 
 and the notebook uses it Kaggle-style::
 
-    q1.check()      # reads `assembler` from the notebook; says what is wrong, never the answer
+    q1.check()      # reads `n_rows` from the notebook; "Correct" only when it is right
     q1.hint()       # the next hint, one tier at a time
     q1.solution()   # the worked answer (hidden in classroom mode)
 
-``check()`` raises ``CheckFailed`` when the answer is wrong or missing, so nbgrader gives a
-graded check cell no points; inside IPython the failure shows as one short message rather than
-a traceback. Every check, hint and solution is recorded in the progress store.
+``check()`` says "Correct" only when the judge, which applies the same standard as the hidden
+tests, accepted the answer; otherwise it raises ``CheckFailed`` naming the mistake without the
+answer, so nbgrader gives a graded check cell no points. Inside IPython the failure shows as one
+short message rather than a traceback. In classroom mode (``COURSE_MODE=classroom``) a
+*guessable* exercise (a few option letters) is only checked for form. Every check, hint and
+solution is recorded in the progress store, where ``correct`` is true only for a judged answer;
+nothing is recorded while nbgrader grades.
 """
 from __future__ import annotations
 
@@ -40,8 +45,13 @@ class NotAttempted(CheckFailed):
 
 
 def classroom_mode() -> bool:
-    """In a graded classroom (COURSE_MODE=classroom) solutions stay hidden."""
+    """In a classroom (COURSE_MODE=classroom) solutions stay hidden and guessable keys untold."""
     return os.environ.get("COURSE_MODE", "").lower() == "classroom"
+
+
+def being_graded() -> bool:
+    """True while ``nbgrader autograde`` runs the notebook (nbgrader sets NBGRADER_EXECUTION)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
 # --- helpers for checkers: each raises CheckFailed with a learner-facing message ---------------
@@ -70,7 +80,7 @@ def expect_type(value, types: type | tuple[type, ...], what: str) -> None:
     types = types if isinstance(types, tuple) else (types,)
     if not isinstance(value, types):
         wanted = " or ".join(t.__name__ for t in types)
-        raise CheckFailed(f"expected {what} to be a {wanted}; got {describe(value)}")
+        raise CheckFailed(f"expected {what} to have type {wanted}; got {describe(value)}")
 
 
 def expect_spark_dataframe(value, what: str):
@@ -93,17 +103,51 @@ def expect_vector_column(df, column: str, what: str) -> None:
         raise CheckFailed(f"expected a vector column `{column}` in {what}; it holds `{kind}` values")
 
 
+def expect_choice(answer, key, why_wrong: dict[str, str], why_missing: dict[str, str], what: str) -> None:
+    """Judge a set of options against ``key``. A wrong pick is named, with why it is wrong
+    (``why_wrong[option]``); a missing one is never named: ``why_missing[option]`` describes it
+    without saying which it is ("a method that hands back one Row is missing")."""
+    picked, key = set(answer), set(key)
+    wrong = sorted(picked - key)
+    if wrong:
+        raise CheckFailed(f"{what}: `{wrong[0]}` does not belong: {why_wrong.get(wrong[0], 're-read the section')}")
+    missing = sorted(key - picked)
+    if missing:
+        more = f" ({len(missing)} picks are missing in all)" if len(missing) > 1 else ""
+        raise CheckFailed(f"{what}: {why_missing.get(missing[0], 'a right option is missing')}{more}")
+
+
 # --- the exercise -------------------------------------------------------------------------
 
 @dataclass
 class Exercise:
+    """One graded exercise of a lesson: its answer's names, how it is judged, hints, solution."""
+
     id: str
+    """``<lesson-file-stem>.qN``: stable across reordering; progress events are keyed by it."""
     title: str
+    """Shown in every message: ``"Exercise 2: female body mass by species"``."""
     syllabus: tuple[str, ...]
+    """Concept and objective ids of ``course/syllabus/objectives.yaml`` the exercise practises."""
     names: tuple[str, ...]
-    checker: Callable[..., str | None]
+    """The variables the learner defines; ``...`` (the scaffold's placeholder) counts as undefined."""
+    judge: Callable[..., str | None]
+    """Receives the answer (``names`` and ``context`` as keywords) and raises ``CheckFailed``
+    naming the mistake, by the same standard as the hidden tests. Returns None or a short note."""
+    form: Callable[..., None] | None = None
+    """Optional: raises ``CheckFailed`` for a malformed answer (wrong type, unknown option)
+    without looking at the key. Runs before ``judge``; for a guessable exercise it is all that
+    runs in classroom mode."""
+    guessable: bool = False
+    """True when trying answers would find the key (a few letters, a small integer). In classroom
+    mode the check then only says the answer is well formed: the hidden tests grade it."""
+    context: tuple[str, ...] = ()
+    """Names the lesson's own cells define and the judge needs (``sweep``): when one is missing the
+    learner is told to run the lesson cells above, not to define it."""
     hints: tuple[str, ...] = ()
+    """From the concept, to the API, to a skeleton; the last one is still not the solution."""
     solution_code: str = ""
+    """The worked answer, the same code as the source notebook's solution region."""
     _hints_shown: int = field(default=0, repr=False)
 
     def _values(self, namespace: dict) -> dict:
@@ -113,28 +157,45 @@ class Exercise:
                 f"{self.title}: not attempted yet. Define {', '.join(f'`{n}`' for n in missing)} "
                 "in the cell above, run it, then run this check again."
             )
-        return {n: namespace[n] for n in self.names}
+        absent = [n for n in self.context if n not in namespace]
+        if absent:
+            raise NotAttempted(
+                f"{self.title}: run the lesson's cells above first "
+                f"({', '.join(f'`{n}`' for n in absent)} is defined there), then this check again."
+            )
+        return {n: namespace[n] for n in (*self.names, *self.context)}
 
     def check(self, namespace: dict | None = None) -> None:
-        """Check the learner's answer, read from the calling notebook's globals."""
+        """Check the learner's answer, read from the calling notebook's globals.
+
+        Prints "Correct" only when ``judge`` accepted the answer. In classroom mode a guessable
+        exercise is only checked for form, and the message says it will be graded."""
         if namespace is None:
             namespace = inspect.currentframe().f_back.f_globals
         try:
             values = self._values(namespace)
+            only_form = self.guessable and classroom_mode() and not being_graded()
             try:
-                note = self.checker(**values)
+                if self.form is not None:
+                    self.form(**values)
+                note = None if only_form else self.judge(**values)
             except CheckFailed:
                 raise
-            except Exception as exc:  # the answer broke the checker: say how, not the answer
+            except Exception as exc:  # the answer broke the judge: say how, not the answer
                 raise CheckFailed(f"checking your answer raised {type(exc).__name__}: {exc}") from None
         except NotAttempted:
             _record("check", self.id, None, {"status": "not attempted"})
             raise
         except CheckFailed as failure:
-            _record("check", self.id, False, {"message": str(failure)})
+            _record("check", self.id, False, {"status": "wrong", "message": str(failure)})
             raise CheckFailed(f"{self.title}: {failure}") from None
-        _record("check", self.id, True, {})
         ending = "" if self.title.endswith(("?", ".", "!")) else "."
+        if only_form:
+            _record("check", self.id, None, {"status": "well formed"})
+            print(f"✔ Well formed: {self.title}{ending} Whether it is right is decided when your "
+                  "notebook is graded.")
+            return
+        _record("check", self.id, True, {"status": "correct"})
         print(f"✔ Correct: {self.title}{ending}" + (f" {note}" if note else ""))
 
     def hint(self, level: int | None = None) -> None:
@@ -151,8 +212,8 @@ class Exercise:
         print(f"Hint {level} of {len(self.hints)}: {self.hints[level - 1]}{more}")
 
     def solution(self) -> None:
-        """Show the worked solution, except in classroom mode."""
-        if classroom_mode():
+        """Show the worked solution, except in classroom mode and while being graded."""
+        if classroom_mode() or being_graded():
             print("Solutions are hidden in classroom mode: ask your instructor, or use .hint().")
             return
         _record("solution", self.id, None, {})
@@ -160,8 +221,12 @@ class Exercise:
 
 
 def _record(kind: str, item: str, correct: bool | None, detail: dict) -> None:
+    """Record a learner's event; nothing is recorded while nbgrader grades a submission (the
+    grader's data folder is not the student's)."""
     from course.tracking import notebook_name
 
+    if being_graded():
+        return
     try:
         progress.record(kind, item, notebook=notebook_name(), correct=correct, detail=detail)
     except Exception:  # progress is a convenience: never let it break a check

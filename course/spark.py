@@ -252,6 +252,12 @@ def _jvm_output_to(log_path: Path):
             os.close(copy)
 
 
+def is_connect(spark) -> bool:
+    """True for a Spark Connect session (``SPARK_REMOTE``; Databricks serverless and standard
+    access mode): no ``sparkContext``, no RDDs, no JVM handle."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
 def get_spark(app_name: str = "course"):
     """Return a SparkSession for the environment the notebook runs in (see module doc)."""
     if on_databricks():

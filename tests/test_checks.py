@@ -4,14 +4,22 @@ import pytest
 from course import checks, progress
 
 
-def _checker(answer):
+def _form(answer):
     checks.expect_type(answer, int, "`answer`")
+
+
+def _judge(answer):
     checks.expect(answer == 42, "not the number of the question")
 
 
-def make():
-    return checks.Exercise(id="unit.q1", title="Unit exercise", syllabus=("D1.supervised",), names=("answer",),
-                           checker=_checker, hints=("first hint", "second hint"), solution_code="answer = 42")
+def make(**changes):
+    fields = dict(id="unit.q1", title="Unit exercise", syllabus=("D1.supervised",), names=("answer",),
+                  form=_form, judge=_judge, hints=("first hint", "second hint"), solution_code="answer = 42")
+    return checks.Exercise(**{**fields, **changes})
+
+
+def _last_check(item="unit.q1"):
+    return progress.events(kind="check", item=item)[-1]
 
 
 def test_untouched_exercise_is_not_attempted():
@@ -30,13 +38,13 @@ def test_wrong_answer_says_what_is_wrong_without_the_answer():
 
 
 def test_wrong_type_is_described():
-    with pytest.raises(checks.CheckFailed, match="expected `answer` to be a int; got a pandas DataFrame"):
+    with pytest.raises(checks.CheckFailed, match="expected `answer` to have type int; got a pandas DataFrame"):
         make().check({"answer": pd.DataFrame()})
 
 
 def test_checker_crash_becomes_a_message():
     exercise = make()
-    exercise.checker = lambda answer: answer.fit()
+    exercise.judge = lambda answer: answer.fit()
     with pytest.raises(checks.CheckFailed, match="checking your answer raised AttributeError"):
         exercise.check({"answer": 1})
 
@@ -44,7 +52,65 @@ def test_checker_crash_becomes_a_message():
 def test_right_answer_prints_and_is_recorded(capsys):
     make().check({"answer": 42})
     assert "✔ Correct: Unit exercise." in capsys.readouterr().out
-    assert [e.correct for e in progress.events(kind="check", item="unit.q1")][-1] is True
+    assert _last_check().correct is True and _last_check().detail["status"] == "correct"
+
+
+def test_wrong_answer_is_recorded_as_wrong():
+    with pytest.raises(checks.CheckFailed):
+        make().check({"answer": 41})
+    assert _last_check().correct is False and _last_check().detail["status"] == "wrong"
+
+
+def test_guessable_exercise_in_classroom_mode_checks_only_the_form(monkeypatch, capsys):
+    """In a classroom a guessable key is not told: a wrong but well-formed answer is "well formed",
+    never "Correct", and the progress store does not count it as correct."""
+    monkeypatch.setenv("COURSE_MODE", "classroom")
+    exercise = make(guessable=True)
+    exercise.check({"answer": 41})
+    out = capsys.readouterr().out
+    assert "Well formed" in out and "Correct" not in out
+    assert _last_check().correct is None and _last_check().detail["status"] == "well formed"
+    with pytest.raises(checks.CheckFailed, match="to have type int"):
+        exercise.check({"answer": "41"})
+    monkeypatch.delenv("COURSE_MODE")
+    with pytest.raises(checks.CheckFailed, match="not the number"):
+        exercise.check({"answer": 41})
+
+
+def test_computed_exercise_is_judged_in_classroom_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "classroom")
+    with pytest.raises(checks.CheckFailed, match="not the number"):
+        make().check({"answer": 41})
+
+
+def test_nothing_is_recorded_while_nbgrader_grades(monkeypatch, capsys):
+    before = len(progress.events(kind="check", item="unit.q1"))
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    make().check({"answer": 42})
+    with pytest.raises(checks.CheckFailed):
+        make().check({"answer": 41})
+    make().solution()
+    assert "answer = 42" not in capsys.readouterr().out
+    assert len(progress.events(kind="check", item="unit.q1")) == before
+
+
+def test_missing_lesson_names_ask_to_run_the_lesson():
+    exercise = make(context=("sweep",), judge=lambda answer, sweep: None)
+    with pytest.raises(checks.NotAttempted, match="run the lesson's cells above first .`sweep`"):
+        exercise.check({"answer": 42})
+
+
+def test_choice_names_a_wrong_pick_but_never_a_missing_one():
+    why_wrong = {"B": "a SQL warehouse runs SQL only"}
+    why_missing = {"C": "one compute that runs Spark ML is missing", "A": "another is missing"}
+    with pytest.raises(checks.CheckFailed, match="`B` does not belong: a SQL warehouse runs SQL only"):
+        checks.expect_choice({"A", "B"}, {"A", "C"}, why_wrong, why_missing, "`picks`")
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.expect_choice({"A"}, {"A", "C"}, why_wrong, why_missing, "`picks`")
+    assert "one compute that runs Spark ML is missing" in str(failure.value) and "C" not in str(failure.value)
+    with pytest.raises(checks.CheckFailed, match=r"\(2 picks are missing in all\)"):
+        checks.expect_choice(set(), {"A", "C"}, why_wrong, why_missing, "`picks`")
+    checks.expect_choice({"C", "A"}, {"A", "C"}, why_wrong, why_missing, "`picks`")
 
 
 def test_check_reads_the_callers_globals(capsys):

@@ -1,0 +1,149 @@
+"""One truth per exercise: the visible check and the hidden tests agree on every catalogued answer.
+
+Each lesson has two catalogs, keyed by the graded check cell's grade id:
+``tests/wrong_answers/<lesson>.yaml`` (plausible mistakes: leakage, wrong strategy, wrong column,
+wrong metric...) and ``tests/right_answers/<lesson>.yaml`` (other correct answers: another column
+order, an equivalent API, another idiom). Every wrong answer must fail the self-paced check, with
+a message that is not "Correct", and fail the hidden tests on their own; every right answer must
+pass the self-paced check ("Correct"), the hidden tests on their own, the whole graded cell (full
+marks) and the classroom-mode check.
+"""
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
+
+from notebook_files import source_notebooks
+
+pytestmark = [pytest.mark.notebooks]
+TESTS = Path(__file__).parent
+WRONG, RIGHT = TESTS / "wrong_answers", TESTS / "right_answers"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+MIN_WRONG, MIN_RIGHT = 3, 2
+
+
+def lessons() -> list[Path]:
+    """Lesson notebooks (generated quizzes are graded by their key alone)."""
+    return [p for p in source_notebooks()
+            if "questions" not in nbformat.read(p, as_version=4).metadata.get("course", {})]
+
+
+def _graded(notebook) -> dict[str, tuple[int, nbformat.NotebookNode]]:
+    return {c.metadata["nbgrader"]["grade_id"]: (i, c) for i, c in enumerate(notebook.cells)
+            if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def _parts(check_source: str) -> tuple[str, str]:
+    """(visible check, hidden tests) of a check cell."""
+    visible, _, rest = check_source.partition(HIDDEN_BEGIN)
+    return visible, rest.partition(HIDDEN_END)[0]
+
+
+def _scaffold(answer_source: str) -> str:
+    """What the student version of an answer cell holds: the lines outside the solution region."""
+    lines, inside = [], False
+    for line in answer_source.splitlines():
+        if line.strip().startswith("### BEGIN SOLUTION"):
+            inside = True
+        elif line.strip().startswith("### END SOLUTION"):
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _solution(answer_source: str) -> str:
+    inside, lines = False, []
+    for line in answer_source.splitlines():
+        if line.strip().startswith(("### BEGIN SOLUTION", "### END SOLUTION")):
+            inside = line.strip().startswith("### BEGIN")
+        elif inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+class Kernel:
+    def __init__(self, client: NotebookClient):
+        self.client = client
+
+    def run(self, code: str, index: int) -> tuple[str | None, str, str]:
+        """(error name or None, error message, printed output) of ``code`` run as cell ``index``."""
+        cell = nbformat.v4.new_code_cell(code)
+        self.client.execute_cell(cell, index)
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if errors:
+            return errors[0].ename, errors[0].evalue, printed
+        return None, "", printed
+
+
+def _normalised(code: str) -> str:
+    return "".join(code.split())
+
+
+@pytest.mark.parametrize("path", lessons(), ids=lambda p: p.stem)
+def test_catalogued_answers_get_one_verdict(path):
+    notebook = nbformat.read(path, as_version=4)
+    wrong_file, right_file = WRONG / f"{path.stem}.yaml", RIGHT / f"{path.stem}.yaml"
+    assert wrong_file.exists() and right_file.exists(), f"{path.stem}: write {wrong_file.name} in both catalogs"
+    wrong, right = yaml.safe_load(wrong_file.read_text()), yaml.safe_load(right_file.read_text())
+    graded = _graded(notebook)
+    by_id = {c.metadata["nbgrader"]["grade_id"]: (i, c) for i, c in enumerate(notebook.cells)
+             if "nbgrader" in c.metadata}
+    assert set(wrong) == set(graded) == set(right), \
+        f"catalogs and graded cells differ: {sorted(set(graded) ^ set(wrong))} {sorted(set(graded) ^ set(right))}"
+
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    problems = []
+    with client.setup_kernel():
+        kernel = Kernel(client)
+        kernel.run("import os; os.environ.pop('COURSE_MODE', None); os.environ.pop('NBGRADER_EXECUTION', None)", 0)
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            assert not errors, f"the solution notebook failed at cell {index}: {errors[0].evalue[:300]}"
+        for check_id, (check_index, check_cell) in graded.items():
+            answer_index, answer_cell = by_id[check_id.replace("-check", "-answer")]
+            visible, hidden = _parts(check_cell.source)
+            assert hidden.strip(), f"{check_id} has no hidden tests"
+            scaffold = _scaffold(answer_cell.source)
+            solution = _normalised(_solution(answer_cell.source))
+            assert len(wrong[check_id]) >= MIN_WRONG, f"{check_id}: catalogue at least {MIN_WRONG} wrong answers"
+            assert len(right[check_id]) >= MIN_RIGHT, f"{check_id}: catalogue at least {MIN_RIGHT} right answers"
+
+            def trial(answer):
+                kernel.run(scaffold, answer_index)   # back to the student's starting point
+                error, message, _ = kernel.run(answer["code"], answer_index)
+                assert error is None, f"{check_id}: the catalogued answer '{answer['why']}' itself fails: {message}"
+
+            for answer in wrong[check_id]:
+                trial(answer)
+                error, message, printed = kernel.run(visible, check_index)
+                if error not in ("CheckFailed", "NotAttempted") or "Correct" in printed:
+                    problems.append(f"{check_id}: wrong answer '{answer['why']}' passed the self-paced check "
+                                    f"({error or printed.strip()[:80]})")
+                if kernel.run(hidden, check_index)[0] is None:
+                    problems.append(f"{check_id}: wrong answer '{answer['why']}' passed the hidden tests")
+            for answer in right[check_id]:
+                if _normalised(answer["code"]) == solution:
+                    problems.append(f"{check_id}: right answer '{answer['why']}' is the solution itself")
+                trial(answer)
+                error, message, printed = kernel.run(visible, check_index)
+                if error or "✔ Correct" not in printed:
+                    problems.append(f"{check_id}: right answer '{answer['why']}' failed the self-paced check: {message}")
+                error, message, _ = kernel.run(hidden, check_index)
+                if error:
+                    problems.append(f"{check_id}: right answer '{answer['why']}' failed the hidden tests: {message}")
+                if kernel.run(check_cell.source, check_index)[0]:
+                    problems.append(f"{check_id}: right answer '{answer['why']}' lost the cell's points")
+                error, message, printed = kernel.run(
+                    "os.environ['COURSE_MODE'] = 'classroom'\ntry:\n"
+                    + "".join(f"    {line}\n" for line in visible.strip().splitlines())
+                    + "finally:\n    os.environ.pop('COURSE_MODE')", check_index)
+                if error or "✔" not in printed:
+                    problems.append(f"{check_id}: right answer '{answer['why']}' failed the classroom check: {message}")
+            kernel.run(answer_cell.source, answer_index)   # restore the solution for later exercises
+    assert not problems, "\n".join(problems)
