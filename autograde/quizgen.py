@@ -70,7 +70,31 @@ def _meta(**values) -> dict:
     return {"nbgrader": base}
 
 
+def balance_keys(picked: list[dict]) -> list[dict]:
+    """The questions with single-answer keys spread over the letters: each key moves, by swapping
+    two options, to the letter used least so far (options never refer to each other by letter).
+    A small draw from a balanced bank can still pile up on one letter; a learner who always
+    answers "C" should not pass."""
+    used: dict[int, int] = {}
+    balanced = []
+    for number, q in enumerate(picked):
+        if q["choose"] != 1:
+            balanced.append(q)
+            continue
+        key, count = q["answer"][0], len(q["options"])
+        target = min(range(count), key=lambda i: (used.get(i, 0), (i - number) % count))
+        order = list(range(count))
+        order[key], order[target] = order[target], order[key]
+        moved = dict(q, options=[q["options"][i] for i in order], answer=[target])
+        if "explanation" in q:
+            moved["explanation"] = dict(q["explanation"], options=[q["explanation"]["options"][i] for i in order])
+        used[target] = used.get(target, 0) + 1
+        balanced.append(moved)
+    return balanced
+
+
 def build(lesson: str, title: str, picked: list[dict]) -> nbformat.NotebookNode:
+    picked = balance_keys(picked)
     cells = [new_markdown_cell(
         f"# {title}\n\n"
         f"{len(picked)} exam-style questions. For each one, set the variable under it to a **Python set of "

@@ -85,3 +85,38 @@ def test_each_assignment_reports_its_total(assignment):
     total = sum(sum(grading.points(nbformat.read(p, as_version=4)).values())
                 for p in (SOURCE / assignment).glob("*.ipynb"))
     assert total > 0
+
+
+def _single_answer_keys(notebook) -> list[str]:
+    keys = []
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            letters = re.findall(r'"([A-E])"', cell.source.partition("### BEGIN HIDDEN TESTS")[2])
+            if len(letters) == 1:
+                keys += letters
+    return keys
+
+
+@pytest.mark.parametrize("path", [p for p in source_notebooks()
+                                  if "questions" in nbformat.read(p, as_version=4).metadata.get("course", {})],
+                         ids=lambda p: p.stem)
+def test_quiz_keys_are_spread_over_the_letters(path):
+    """A learner who always answers the same letter must not pass: in every generated quiz and mock
+    exam each of A to D is a single-answer key, and no letter holds more than 40% of them."""
+    keys = _single_answer_keys(nbformat.read(path, as_version=4))
+    assert len(keys) >= 8, f"{path.name}: too few single-answer questions to judge the spread"
+    counts = {letter: keys.count(letter) for letter in "ABCD"}
+    assert all(counts.values()), f"{path.name}: a letter is never the key: {counts}"
+    assert max(counts.values()) <= 0.4 * len(keys), f"{path.name}: one letter holds over 40% of the keys: {counts}"
+
+
+def test_balancing_moves_options_with_their_explanations():
+    from autograde import quizgen
+    from course import questions
+
+    single = [q for q in questions.load_bank() if q["choose"] == 1][:12]
+    for before, after in zip(single, quizgen.balance_keys(single)):
+        assert sorted(after["options"]) == sorted(before["options"])
+        assert after["options"][after["answer"][0]] == before["options"][before["answer"][0]]
+        for option, why in zip(after["options"], after["explanation"]["options"]):
+            assert why == before["explanation"]["options"][before["options"].index(option)]
