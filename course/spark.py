@@ -273,7 +273,12 @@ def get_spark(app_name: str = "course"):
     if os.environ.get("SPARK_REMOTE"):
         from pyspark.sql import SparkSession
 
-        return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).appName(app_name).getOrCreate()
+        remote = os.environ["SPARK_REMOTE"]
+        builder = SparkSession.builder.remote(remote).appName(app_name)
+        if not remote.startswith("local"):
+            return builder.getOrCreate()
+        with _jvm_output_to(driver_log_path()):  # `local[N]` starts a Connect server JVM here
+            return builder.getOrCreate()
 
     # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

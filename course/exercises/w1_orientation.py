@@ -1,115 +1,144 @@
 """Exercises of week 1, lesson 1: Orientation.
 
-Exercises 1 to 3 practise the course flow and Spark DataFrames (groundwork, no exam id of their
-own); exercises 4 and 5 are exam-style questions on the ML runtime and the choice of compute.
+Exercise 1 is the warm-up that teaches the check, hint and solution flow (course mechanics, no exam
+id of its own); exercises 2 and 3 are exam-style questions on the compute, the ML runtime and the
+access mode.
 """
 from __future__ import annotations
 
-from course.checks import (Exercise, describe, expect, expect_columns, expect_spark_dataframe,
-                           expect_type)
+from course.checks import CheckFailed, Exercise, describe, expect, expect_choice, expect_type
 
 LESSON = "01-orientation"
-METHOD_CHOICES = ("select", "filter", "withColumn", "orderBy", "limit", "distinct",
-                  "count", "show", "collect", "take", "toPandas", "first")
-COMPUTE_CHOICES = ("A", "B", "C", "D")
-STATEMENT_CHOICES = ("A", "B", "C", "D", "E", "F")
-SUMMARY_COLUMNS = ("species", "n_birds", "mean_mass_g")
+COMPUTE_OPTIONS = ("A", "B", "C", "D", "E")
+STATEMENT_OPTIONS = ("A", "B", "C", "D", "E", "F", "G")
 
 
-def check_row_count(n_penguins) -> None:
-    expect(not callable(n_penguins),
-           "`n_penguins` holds the method itself, not its result: an action must be called, with ()")
-    expect(isinstance(n_penguins, int) and not isinstance(n_penguins, bool),
-           f"expected `n_penguins` to be a Python int (what a Spark action returns); got {describe(n_penguins)}")
-    expect(n_penguins > 0, "a number of rows cannot be zero or negative here: `penguins` is not empty")
+# --- Exercise 1 (warm-up): customers on a two-year contract -------------------------------------
+
+def _churn():
+    from course import datasets
+
+    return datasets.load("churn")
 
 
-def check_female_mass(female_mass) -> None:
-    df = expect_spark_dataframe(female_mass, "`female_mass`")
-    expect_columns(df, SUMMARY_COLUMNS, "`female_mass`")
-    extra = [c for c in df.columns if c not in SUMMARY_COLUMNS]
-    expect(not extra, f"`female_mass` should hold only the three requested columns; it also has {extra}")
-    kinds = dict(df.dtypes)
-    expect(kinds["n_birds"] in ("bigint", "int"),
-           f"`n_birds` should be a whole-number count; it holds `{kinds['n_birds']}` values")
-    expect(kinds["mean_mass_g"] == "double",
-           f"`mean_mass_g` should be a decimal number; it holds `{kinds['mean_mass_g']}` values")
-    rows = df.collect()
-    expect(len(rows) > 0, "`female_mass` has no rows: does your filter match any bird? "
-                          "Look at the values the `sex` column really holds (case counts)")
-    species = [r.species for r in rows]
-    expect(len(species) == len(set(species)), "a species appears on more than one row: group by species alone")
-    expect(len(rows) == 3, "expected one row per species, and the data has three species")
+def _penguin_counts() -> set[int]:
+    """The row counts this lesson prints for `penguins` (a number typed from the page)."""
+    from course import datasets
+
+    penguins = datasets.load("penguins")
+    return {len(penguins), int((penguins["species"] == "Adelie").sum())}
 
 
-def check_actions(actions) -> None:
-    expect_type(actions, (set, frozenset), "`actions`")
-    unknown = sorted(set(actions) - set(METHOD_CHOICES))
-    expect(not unknown, f"{unknown} are not among the listed method names (spelling and case count)")
-    expect(len(actions) > 0, "at least one of the listed methods is an action")
-    expect(len(actions) < len(METHOD_CHOICES), "not every listed method is an action: some are lazy")
+def form_two_year(n_two_year) -> None:
+    expect(not callable(n_two_year),
+           "`n_two_year` holds the method itself, not its result: an action must be called, with ()")
+    expect(isinstance(n_two_year, int) and not isinstance(n_two_year, bool),
+           f"expected `n_two_year` to be a Python int (what `count()` returns); got {describe(n_two_year)}")
 
 
-def check_compute_choice(compute_choice) -> None:
+def judge_two_year(n_two_year) -> None:
+    churn = _churn()
+    if n_two_year == len(churn):
+        raise CheckFailed("you counted every customer: keep only the rows whose contract is a two-year one, "
+                          "then count")
+    if n_two_year == 0:
+        raise CheckFailed("your filter matched no customer: compare with a value `contract` really holds "
+                          "(list them with `distinct()`; spelling and case count)")
+    if n_two_year in _penguin_counts():
+        raise CheckFailed("that number counts penguins, printed above: count the rows of `churn`")
+    expect(n_two_year == int((churn["contract"] == "Two year").sum()),
+           "that is not the number of customers whose `contract` is the two-year one: "
+           "filter on that one value, then count")
+
+
+# --- Exercise 2: pick the compute ---------------------------------------------------------------
+
+COMPUTE_WHY_WRONG = {
+    "A": "a SQL warehouse runs SQL only: it has no Python to run `Pipeline.fit()` or XGBoost",
+    "B": "a single-node cluster runs Spark on one machine: it does not spread 400 GB of training over workers",
+    "D": "Databricks Runtime for ML is not supported on standard access mode; it needs dedicated access mode",
+    "E": "Spark ML would run there (through Spark Connect, since Runtime 17.0), but the standard runtime "
+         "does not pre-install XGBoost or LightGBM, and the team installs nothing",
+}
+
+
+def form_compute(compute_choice) -> None:
     expect(isinstance(compute_choice, str),
-           f"expected `compute_choice` to be a string such as \"A\"; got {describe(compute_choice)}")
-    expect(compute_choice in COMPUTE_CHOICES, "answer with one of the capital letters A, B, C or D, as a string")
+           f"expected `compute_choice` to be one letter as a string, such as \"A\"; got {describe(compute_choice)}")
+    expect(compute_choice.strip().upper() in COMPUTE_OPTIONS,
+           "answer with one of the letters A, B, C, D or E, as a string")
 
 
-def check_true_statements(true_statements) -> None:
+def judge_compute(compute_choice) -> None:
+    letter = compute_choice.strip().upper()
+    if letter != "C":
+        raise CheckFailed(f"`{letter}` is not the compute for this team: {COMPUTE_WHY_WRONG[letter]}")
+
+
+# --- Exercise 3: true or false? -----------------------------------------------------------------
+
+STATEMENTS_KEY = {"A", "E", "G"}
+STATEMENTS_WHY_WRONG = {
+    "B": "the standard runtime (17.3 LTS, for instance) already ships scikit-learn and "
+         "mlflow-skinny; the ML runtime adds XGBoost, LightGBM, PyTorch and the like",
+    "C": "a SQL warehouse runs SQL only, whatever its size",
+    "D": "Databricks Runtime for ML needs dedicated (formerly single user) access mode",
+    "F": "the legacy \"Standard\" cluster mode (multi-node, as opposed to single node) "
+         "and the \"Standard\" access mode (formerly shared) are different settings that share a name",
+}
+STATEMENTS_WHY_MISSING = {
+    "A": "a statement about what the ML runtime pre-installs is true",
+    "E": "a statement about where Spark ML runs since Runtime 17.0 is true",
+    "G": "a statement about what a single-node cluster can and cannot do is true",
+}
+
+
+def _letters(true_statements) -> set[str]:
+    return {str(letter).strip().upper() for letter in true_statements}
+
+
+def form_statements(true_statements) -> None:
     expect_type(true_statements, (set, frozenset), "`true_statements`")
-    unknown = sorted(set(true_statements) - set(STATEMENT_CHOICES))
-    expect(not unknown, f"{unknown} are not statement letters: use capital letters from A to F")
+    unknown = sorted(_letters(true_statements) - set(STATEMENT_OPTIONS))
+    expect(not unknown, f"{unknown} are not statement letters: use the letters A to G")
     expect(len(true_statements) > 0, "at least one statement is true")
-    expect(len(true_statements) < len(STATEMENT_CHOICES), "at least one statement is false")
+
+
+def judge_statements(true_statements) -> None:
+    expect_choice(_letters(true_statements), STATEMENTS_KEY, STATEMENTS_WHY_WRONG, STATEMENTS_WHY_MISSING,
+                  "`true_statements`")
 
 
 q1 = Exercise(
-    id=f"{LESSON}.q1", title="Exercise 1 (warm-up): count the penguins",
-    syllabus=(), names=("n_penguins",), checker=check_row_count,
-    hints=("An action returns a plain Python value; the Spark DataFrame `penguins` has one that counts rows.",
-           "Call the method: `penguins.count` without parentheses is the method itself, not a number.",
-           "Count every row as it is: do not drop rows with missing values first."),
-    solution_code="n_penguins = penguins.count()",
+    id=f"{LESSON}.q1", title="Exercise 1 (warm-up): customers on a two-year contract",
+    syllabus=(), names=("n_two_year",), form=form_two_year, judge=judge_two_year,
+    hints=("Keep the rows you want with a transformation, then ask for a number with an action: "
+           "the action hands back a plain Python int.",
+           "`DataFrame.filter(condition)` keeps rows and `count()` counts them. To see the values a "
+           "column holds: `churn.select(\"contract\").distinct().show()`.",
+           "`churn.filter(F.col(\"contract\") == \"...\").count()`: copy the value exactly as "
+           "`distinct()` shows it, then call the action with its parentheses."),
+    solution_code='n_two_year = churn.filter(F.col("contract") == "Two year").count()',
 )
 
 q2 = Exercise(
-    id=f"{LESSON}.q2", title="Exercise 2: female body mass by species",
-    syllabus=(), names=("female_mass",), checker=check_female_mass,
-    hints=("Three steps in a chain: `filter` the rows, `groupBy` the species, `agg` two summaries, then `orderBy`.",
-           "`F.count(\"*\")` counts rows and `F.avg(column)` averages; `.alias(name)` names the result. "
-           "The `sex` column holds lower-case values.",
-           "Sort with `F.desc(\"mean_mass_g\")` (or `F.col(\"mean_mass_g\").desc()`): heaviest species first."),
-    solution_code=('female_mass = (penguins\n'
-                   '               .filter(F.col("sex") == "female")\n'
-                   '               .groupBy("species")\n'
-                   '               .agg(F.count("*").alias("n_birds"), F.avg("body_mass_g").alias("mean_mass_g"))\n'
-                   '               .orderBy(F.desc("mean_mass_g")))'),
-)
-
-q3 = Exercise(
-    id=f"{LESSON}.q3", title="Exercise 3: which methods are actions?",
-    syllabus=(), names=("actions",), checker=check_actions,
-    hints=("An action must hand a result back to Python (or print it), so Spark has to run a job.",
-           "A method that returns another DataFrame is a transformation, even when it sorts or cuts rows.",
-           "`limit(n)` returns a DataFrame; `take(n)` and `first()` return Row objects."),
-    solution_code='actions = {"count", "show", "collect", "take", "toPandas", "first"}',
-)
-
-q4 = Exercise(
-    id=f"{LESSON}.q4", title="Exercise 4: pick the compute",
-    syllabus=("D1.clusters", "D1.ml-runtime", "S1.02"), names=("compute_choice",), checker=check_compute_choice,
-    hints=("Rule out what cannot run Spark ML at all, then what cannot spread 400 GB over several machines.",
-           "The libraries the team wants come pre-installed with one runtime.",
-           "In a Unity Catalog workspace that runtime needs one particular access mode."),
+    id=f"{LESSON}.q2", title="Exercise 2: pick the compute",
+    syllabus=("D1.clusters", "D1.ml-runtime", "S1.02"), names=("compute_choice",),
+    form=form_compute, judge=judge_compute, guessable=True,
+    hints=("Rule out what cannot run Python and Spark ML at all, then what cannot spread the work over "
+           "several machines.",
+           "Which libraries does the team want without installing them, and which runtime ships them?",
+           "That runtime supports one access mode in a Unity Catalog workspace: section 3.2's table says which."),
     solution_code='compute_choice = "C"',
 )
 
-q5 = Exercise(
-    id=f"{LESSON}.q5", title="Exercise 5: true or false?",
-    syllabus=("D1.ml-runtime", "D1.clusters", "S1.02"), names=("true_statements",), checker=check_true_statements,
-    hints=("Read each statement against the comparison table of section 5.",
-           "SQL warehouses run SQL only; the ML runtime and standard access mode do not go together.",
-           "Three statements are true."),
-    solution_code='true_statements = {"A", "C", "F"}',
+q3 = Exercise(
+    id=f"{LESSON}.q3", title="Exercise 3: true or false?",
+    syllabus=("D1.ml-runtime", "D1.clusters", "S1.02"), names=("true_statements",),
+    form=form_statements, judge=judge_statements, guessable=True,
+    hints=("Read each statement against the comparison table and the exam traps of section 3.",
+           "Check the library statements against section 3.1 (what each runtime ships), the access-mode "
+           "ones against section 3.2, and beware of the two meanings of \"Standard\".",
+           "Exactly three statements are true; a SQL warehouse appears in none of them."),
+    solution_code='true_statements = {"A", "E", "G"}',
 )
