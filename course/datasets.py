@@ -7,7 +7,7 @@ penguins       Palmer penguins (palmerpenguins package), real data      classifi
 diabetes       scikit-learn's bundled diabetes progression, real data   regression
 breast_cancer  scikit-learn's bundled Wisconsin breast cancer, real     classification
 listings       SYNTHETIC Airbnb-style listings, right-skewed price     regression
-churn          SYNTHETIC telecom customers, about 1 in 8 churn          classification
+churn          SYNTHETIC telecom customers, about 1 in 10 churn         classification
 =============  ======================================================  ==============
 
 ``load(name)`` returns a pandas DataFrame, ``load_spark(name, spark)`` a Spark DataFrame. Both

@@ -277,7 +277,10 @@ def get_spark(app_name: str = "course"):
         builder = SparkSession.builder.remote(remote).appName(app_name)
         if not remote.startswith("local"):
             return builder.getOrCreate()
-        with _jvm_output_to(driver_log_path()):  # `local[N]` starts a Connect server JVM here
+        # `local[N]` starts a Connect server JVM here (on port 15002): this machine only, its
+        # output in the driver log.
+        builder = builder.config("spark.connect.grpc.binding.address", "127.0.0.1")
+        with _jvm_output_to(driver_log_path()):
             return builder.getOrCreate()
 
     # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv.
