@@ -54,7 +54,7 @@ def judge_two_year(n_two_year) -> None:
 # --- Exercise 2: pick the compute ---------------------------------------------------------------
 
 COMPUTE_WHY_WRONG = {
-    "A": "a SQL warehouse runs SQL only: it has no Python to run `Pipeline.fit()` or XGBoost",
+    "A": "a SQL warehouse runs SQL queries, not a notebook's Python: it cannot run `Pipeline.fit()` or train XGBoost",
     "B": "a single-node cluster runs Spark on one machine: it does not spread 400 GB of training over workers",
     "D": "Databricks Runtime for ML is not supported on standard access mode; it needs dedicated access mode",
     "E": "Spark ML would run there (through Spark Connect, since Runtime 17.0), but the standard runtime "
@@ -81,7 +81,7 @@ STATEMENTS_KEY = {"A", "E", "G"}
 STATEMENTS_WHY_WRONG = {
     "B": "the standard runtime (17.3 LTS, for instance) already ships scikit-learn and "
          "mlflow-skinny; the ML runtime adds XGBoost, LightGBM, PyTorch and the like",
-    "C": "a SQL warehouse runs SQL only, whatever its size",
+    "C": "a SQL warehouse runs SQL queries, whatever its size: it cannot fit a Spark ML pipeline",
     "D": "Databricks Runtime for ML needs dedicated (formerly single user) access mode",
     "F": "the legacy \"Standard\" cluster mode (multi-node, as opposed to single node) "
          "and the \"Standard\" access mode (formerly shared) are different settings that share a name",
