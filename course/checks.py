@@ -126,7 +126,7 @@ class Exercise:
     id: str
     """``<lesson-file-stem>.qN``: stable across reordering; progress events are keyed by it."""
     title: str
-    """Shown in every message: ``"Exercise 2: female body mass by species"``."""
+    """Shown in every message: ``"Exercise 1: listings per room type"``."""
     syllabus: tuple[str, ...]
     """Concept and objective ids of ``course/syllabus/objectives.yaml`` the exercise practises."""
     names: tuple[str, ...]
