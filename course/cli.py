@@ -116,6 +116,8 @@ def workspace(args: argparse.Namespace) -> int:
     print(report.summary())
     for name in report.kept:
         print(f"  kept your copy of {name}")
+    for name in report.retired:
+        print(f"  kept {name}: the course no longer ships it (see the week's new lessons)")
     return 0
 
 

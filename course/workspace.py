@@ -3,7 +3,8 @@
 ``sync(release, workspace)`` copies every file of ``release/`` that the workspace does not have
 yet. It never overwrites: a notebook the learner already has stays exactly as it is, even when
 the course ships a newer version (that one is reported, so the learner can open it from
-``release/`` side by side).
+``release/`` side by side). Notebooks of an earlier course version whose lesson was renamed or
+split are kept as they are, and reported too.
 """
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ SKIP_PARTS = {".ipynb_checkpoints", "__pycache__"}
 class SyncReport:
     copied: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # learner's copy differs from the release
+    retired: list[Path] = field(default_factory=list)  # learner's notebook the course no longer ships
 
     def summary(self) -> str:
         text = f"{len(self.copied)} new file(s) copied into the workspace"
         if self.kept:
             text += (f"; {len(self.kept)} notebook(s) you already have differ from the course's "
                      "current version and were left untouched")
+        if self.retired:
+            text += (f"; {len(self.retired)} notebook(s) of yours come from an earlier version of the course "
+                     "(the lesson was renamed or split): they are kept as they are, and the new lessons sit "
+                     "beside them")
         return text
 
 
@@ -47,4 +53,9 @@ def sync(release: Path, workspace: Path) -> SyncReport:
         shutil.copy2(source, partial)
         partial.replace(target)
         report.copied.append(relative)
+    if workspace.is_dir():
+        for mine in sorted(workspace.rglob("*.ipynb")):
+            relative = mine.relative_to(workspace)
+            if not SKIP_PARTS.intersection(relative.parts) and not (release / relative).exists():
+                report.retired.append(relative)
     return report

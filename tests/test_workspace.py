@@ -21,3 +21,17 @@ def test_sync_copies_new_files_and_never_overwrites(tmp_path):
     assert [str(p) for p in second.kept] == ["week1/a.ipynb"]
     assert (mine / "week1" / "a.ipynb").read_text() == "my answers"
     assert "left untouched" in second.summary()
+
+
+def test_notebooks_of_a_renamed_lesson_are_kept_and_reported(tmp_path):
+    """A lesson split in two: the learner's old notebook stays, the new ones arrive beside it."""
+    release, mine = tmp_path / "release", tmp_path / "workspace"
+    (release / "week1").mkdir(parents=True)
+    (mine / "week1").mkdir(parents=True)
+    (mine / "week1" / "02-old-lesson.ipynb").write_text("my answers")
+    (release / "week1" / "02-new-part-one.ipynb").write_text("new")
+    (release / "week1" / "03-new-part-two.ipynb").write_text("new")
+    report = workspace.sync(release, mine)
+    assert [str(p) for p in report.retired] == ["week1/02-old-lesson.ipynb"]
+    assert (mine / "week1" / "02-old-lesson.ipynb").read_text() == "my answers"
+    assert len(report.copied) == 2 and "earlier version of the course" in report.summary()
