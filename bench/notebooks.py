@@ -76,7 +76,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("COURSE_HEADLESS", "1")
     os.environ.setdefault("COURSE_DATA", tempfile.mkdtemp(prefix="bench-notebooks-"))
-    paths = args.notebooks or sorted((ROOT / "source").glob("*/*.ipynb"))
+    paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "source").glob("*/*.ipynb"))
     over = 0
     print(f"{'notebook':<64} {'seconds':>8} {'peak MiB':>9}  budget")
     for path in paths:
