@@ -103,6 +103,24 @@ def expect_vector_column(df, column: str, what: str) -> None:
         raise CheckFailed(f"expected a vector column `{column}` in {what}; it holds `{kind}` values")
 
 
+def fitted_stages(model) -> list:
+    """The fitted stages of a PipelineModel, nested pipelines flattened (for judging a pipeline
+    whatever way the learner nested it)."""
+    from pyspark.ml import PipelineModel
+
+    found = []
+    for stage in model.stages:
+        found += fitted_stages(stage) if isinstance(stage, PipelineModel) else [stage]
+    return found
+
+
+def assembled_columns(model) -> set[str]:
+    """Every input column of every VectorAssembler in a fitted pipeline."""
+    from pyspark.ml.feature import VectorAssembler
+
+    return {c for s in fitted_stages(model) if isinstance(s, VectorAssembler) for c in s.getInputCols()}
+
+
 def expect_choice(answer, key, why_wrong: dict[str, str], why_missing: dict[str, str], what: str) -> None:
     """Judge a set of options against ``key``. A wrong pick is named, with why it is wrong
     (``why_wrong[option]``); a missing one is never named: ``why_missing[option]`` describes it

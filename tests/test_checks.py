@@ -152,3 +152,15 @@ def test_spark_helpers_name_the_problem(spark):
         checks.expect_vector_column(df, "x", "the output")
     with pytest.raises(checks.CheckFailed, match="has no column `features`"):
         checks.expect_columns(df, ["features"], "the output")
+
+
+@pytest.mark.spark
+def test_fitted_stages_flatten_nested_pipelines(spark):
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import StandardScaler, VectorAssembler
+
+    df = spark.createDataFrame([(1.0, 2.0), (3.0, 5.0)], ["a", "b"])
+    inner = Pipeline(stages=[VectorAssembler(inputCols=["b", "a"], outputCol="v")])
+    model = Pipeline(stages=[inner, StandardScaler(inputCol="v", outputCol="s")]).fit(df)
+    assert [type(s).__name__ for s in checks.fitted_stages(model)] == ["VectorAssembler", "StandardScalerModel"]
+    assert checks.assembled_columns(model) == {"a", "b"}

@@ -9,7 +9,8 @@ the order a ``StringIndexer`` gives the labels does not matter.
 """
 from __future__ import annotations
 
-from course.checks import CheckFailed, Exercise, describe, expect, expect_type
+from course.checks import (CheckFailed, Exercise, assembled_columns, describe, expect, expect_type,
+                           fitted_stages)
 
 LESSON = "03-supervised-learning"
 FEATURES = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
@@ -100,22 +101,6 @@ def _penguins():
     return datasets.load_spark("penguins", _spark()).dropna(subset=list(FEATURES))
 
 
-def _stages(model) -> list:
-    """The fitted stages of a PipelineModel, nested pipelines flattened."""
-    from pyspark.ml import PipelineModel
-
-    found = []
-    for stage in model.stages:
-        found += _stages(stage) if isinstance(stage, PipelineModel) else [stage]
-    return found
-
-
-def _assembled_columns(model) -> set[str]:
-    from pyspark.ml.feature import VectorAssembler
-
-    return {c for s in _stages(model) if isinstance(s, VectorAssembler) for c in s.getInputCols()}
-
-
 def _by_key(rows) -> list:
     """Rows sorted by the penguin's own columns: results compared row by row, not by order."""
     return sorted(rows, key=lambda r: tuple(r[c] for c in ROW_KEY))
@@ -131,7 +116,7 @@ def _as_float(value, name: str) -> None:
 def _sex_indexer(model):
     from pyspark.ml.feature import StringIndexerModel
 
-    for stage in _stages(model):
+    for stage in fitted_stages(model):
         if isinstance(stage, StringIndexerModel):
             inputs = stage.getInputCols() if stage.isSet("inputCols") else [stage.getInputCol()]
             outputs = stage.getOutputCols() if stage.isSet("outputCols") else [stage.getOutputCol()]
@@ -145,7 +130,7 @@ def female_probabilities(model, data) -> list[float]:
     """P(female) per bird of ``data``, sorted by the bird's columns, whatever the label order."""
     labels, _ = _sex_indexer(model)
     female = labels.index("female")
-    classifier = _stages(model)[-1]
+    classifier = fitted_stages(model)[-1]
     rows = model.transform(data).select(*ROW_KEY, classifier.getProbabilityCol()).collect()
     return [r[-1][female] for r in _by_key(rows)]
 
@@ -153,7 +138,7 @@ def female_probabilities(model, data) -> list[float]:
 def sex_accuracy_of(model, data) -> float:
     """Accuracy of ``model`` on ``data`` with predictions mapped back to names."""
     labels, _ = _sex_indexer(model)
-    classifier = _stages(model)[-1]
+    classifier = fitted_stages(model)[-1]
     rows = model.transform(data).select("sex", classifier.getPredictionCol()).collect()
     return sum(labels[int(r[1])] == r[0] for r in rows) / len(rows)
 
@@ -206,7 +191,7 @@ def form_sex(sex_model, sex_accuracy) -> None:
 def judge_sex(sex_model, sex_accuracy) -> None:
     from pyspark.ml.classification import LogisticRegressionModel
 
-    classifier = _stages(sex_model)[-1]
+    classifier = fitted_stages(sex_model)[-1]
     expect(isinstance(classifier, LogisticRegressionModel),
            "the pipeline's last stage should be the fitted logistic regression: keep the estimator, fix the rest")
     labels, label_column = _sex_indexer(sex_model)
@@ -215,7 +200,7 @@ def judge_sex(sex_model, sex_accuracy) -> None:
     expect(classifier.getLabelCol() == label_column,
            f"the logistic regression learns `{classifier.getLabelCol()}`, not the column your StringIndexer "
            "writes from `sex`")
-    features = _assembled_columns(sex_model)
+    features = assembled_columns(sex_model)
     expect(label_column not in features and "sex" not in features,
            "the label is among the features: the model reads the answer it should predict")
     expect(features == set(FEATURES), "the features should be the four measurements, and only them")
@@ -255,7 +240,7 @@ def _mass_pipeline():
 
 def mass_predictions(model) -> list[float]:
     """The model's predictions for every measured penguin, sorted by the bird's columns."""
-    regressor = _stages(model)[-1]
+    regressor = fitted_stages(model)[-1]
     rows = model.transform(_penguins()).select(*ROW_KEY, regressor.getPredictionCol()).collect()
     return [r[-1] for r in _by_key(rows)]
 
@@ -304,13 +289,13 @@ def judge_mass(mass_model, mass_mae, baseline_mae) -> None:
     from pyspark.ml.classification import ClassificationModel
     from pyspark.ml.regression import LinearRegressionModel
 
-    regressor = _stages(mass_model)[-1]
+    regressor = fitted_stages(mass_model)[-1]
     expect(not isinstance(regressor, ClassificationModel),
            "the last stage is a classifier: it predicts one of a few classes, and body mass is a quantity")
     expect(isinstance(regressor, LinearRegressionModel), "the pipeline's last stage should be a fitted LinearRegression")
     expect(regressor.getLabelCol() == "body_mass_g",
            f"the regression learns `{regressor.getLabelCol()}`; the exercise predicts the body mass")
-    features = _assembled_columns(mass_model)
+    features = assembled_columns(mass_model)
     expect("body_mass_g" not in features,
            "`body_mass_g` is both the label and a feature: the model reads the answer it should predict")
     expect(features == set(MASS_FEATURES), "the features should be the three other measurements, and only them")

@@ -9,7 +9,8 @@ from ``course.datasets`` and compare clusterings as partitions, whatever number 
 """
 from __future__ import annotations
 
-from course.checks import CheckFailed, Exercise, describe, expect, expect_type
+from course.checks import (CheckFailed, Exercise, assembled_columns, describe, expect, expect_type,
+                           fitted_stages)
 
 LESSON = "04-unsupervised-learning"
 CLOSE = 1e-6
@@ -27,22 +28,6 @@ def _spark():
     from pyspark.sql import SparkSession
 
     return SparkSession.active()
-
-
-def _stages(model) -> list:
-    """The fitted stages of a PipelineModel, nested pipelines flattened."""
-    from pyspark.ml import PipelineModel
-
-    found = []
-    for stage in model.stages:
-        found += _stages(stage) if isinstance(stage, PipelineModel) else [stage]
-    return found
-
-
-def _assembled_columns(model) -> set[str]:
-    from pyspark.ml.feature import VectorAssembler
-
-    return {c for s in _stages(model) if isinstance(s, VectorAssembler) for c in s.getInputCols()}
 
 
 def _as_float(value, name: str, what: str = "what `.evaluate()` returns") -> None:
@@ -70,7 +55,7 @@ def tumour_features() -> list[str]:
 def tumour_clusters(model) -> list[int]:
     """Each tumour's cluster, in the order of the tumours' own measurements."""
     columns = tumour_features()
-    prediction = _stages(model)[-1].getPredictionCol()
+    prediction = fitted_stages(model)[-1].getPredictionCol()
     rows = model.transform(tumours()).select(*columns, prediction).collect()
     return [r[-1] for r in sorted(rows, key=lambda r: tuple(r[:-1]))]
 
@@ -105,7 +90,7 @@ def form_tumour(tumour_model, tumour_silhouette) -> None:
     from pyspark.ml.clustering import KMeansModel
 
     expect_type(tumour_model, PipelineModel, "`tumour_model` (what `Pipeline(...).fit(...)` returns)")
-    expect(isinstance(_stages(tumour_model)[-1], KMeansModel), "the pipeline's last stage should be the fitted k-means")
+    expect(isinstance(fitted_stages(tumour_model)[-1], KMeansModel), "the pipeline's last stage should be the fitted k-means")
     _as_float(tumour_silhouette, "tumour_silhouette")
     expect(-1.0 <= tumour_silhouette <= 1.0, "a silhouette lies between -1 and 1")
 
@@ -113,15 +98,15 @@ def form_tumour(tumour_model, tumour_silhouette) -> None:
 def judge_tumour(tumour_model, tumour_silhouette) -> None:
     from pyspark.ml.feature import StandardScalerModel
 
-    columns = _assembled_columns(tumour_model)
+    columns = assembled_columns(tumour_model)
     expect("target" not in columns, "the diagnosis `target` is among the clustered columns: a clustering is "
                                     "given no label, or it is no longer unsupervised")
     expect(columns == set(tumour_features()), "cluster the 30 measurements, all of them and nothing else")
-    kmeans = _stages(tumour_model)[-1]
+    kmeans = fitted_stages(tumour_model)[-1]
     expect(kmeans.getK() == TUMOUR_K, "the k-means does not have the number of clusters the exercise asks for")
     expect(kmeans.getSeed() == TUMOUR_SEED, "the k-means does not use the seed the exercise names: without it "
                                             "the clusters can change from one session to the next")
-    scalers = [s for s in _stages(tumour_model)
+    scalers = [s for s in fitted_stages(tumour_model)
                if isinstance(s, StandardScalerModel) and s.getOutputCol() == kmeans.getFeaturesCol()]
     expect(bool(scalers) and scalers[0].getWithStd(),
            "the k-means clusters vectors that were not standardised: columns measured in hundreds (the areas) "
