@@ -13,7 +13,7 @@ c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
 # Student versions carry no header and no outputs. Every answer cell opens with a scaffold outside
-# its solution region (`female_mass = ...  # what to define`), so the solution leaves no stub:
+# its solution region (`by_room = ...  # what to define`), so the solution leaves no stub:
 # an untouched `...` already counts as not attempted.
 c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -117,7 +117,7 @@ def workspace(args: argparse.Namespace) -> int:
     for name in report.kept:
         print(f"  kept your copy of {name}")
     for name in report.retired:
-        print(f"  kept {name}: the course no longer ships it (see the week's new lessons)")
+        print(f"  kept {name}: not a notebook of the current course (see the week's lessons beside it)")
     return 0
 
 

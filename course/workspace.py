@@ -3,8 +3,8 @@
 ``sync(release, workspace)`` copies every file of ``release/`` that the workspace does not have
 yet. It never overwrites: a notebook the learner already has stays exactly as it is, even when
 the course ships a newer version (that one is reported, so the learner can open it from
-``release/`` side by side). Notebooks of an earlier course version whose lesson was renamed or
-split are kept as they are, and reported too.
+``release/`` side by side). Notebooks the course does not ship (the learner's own, or those of a
+lesson an earlier course version had, since renamed or split) are kept as they are, and reported.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SKIP_PARTS = {".ipynb_checkpoints", "__pycache__"}
 class SyncReport:
     copied: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # learner's copy differs from the release
-    retired: list[Path] = field(default_factory=list)  # learner's notebook the course no longer ships
+    retired: list[Path] = field(default_factory=list)  # learner's notebook the course does not ship
 
     def summary(self) -> str:
         text = f"{len(self.copied)} new file(s) copied into the workspace"
@@ -28,9 +28,9 @@ class SyncReport:
             text += (f"; {len(self.kept)} notebook(s) you already have differ from the course's "
                      "current version and were left untouched")
         if self.retired:
-            text += (f"; {len(self.retired)} notebook(s) of yours come from an earlier version of the course "
-                     "(the lesson was renamed or split): they are kept as they are, and the new lessons sit "
-                     "beside them")
+            text += (f"; {len(self.retired)} notebook(s) of yours are not in the course (your own, or a lesson "
+                     "an earlier version of the course had, since renamed or split): kept as they are, with "
+                     "the current lessons beside them")
         return text
 
 

@@ -34,4 +34,4 @@ def test_notebooks_of_a_renamed_lesson_are_kept_and_reported(tmp_path):
     report = workspace.sync(release, mine)
     assert [str(p) for p in report.retired] == ["week1/02-old-lesson.ipynb"]
     assert (mine / "week1" / "02-old-lesson.ipynb").read_text() == "my answers"
-    assert len(report.copied) == 2 and "earlier version of the course" in report.summary()
+    assert len(report.copied) == 2 and "an earlier version of the course" in report.summary()
