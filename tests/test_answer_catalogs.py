@@ -15,7 +15,7 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-from notebook_files import source_notebooks
+from notebook_files import answer_regions, source_notebooks
 
 pytestmark = [pytest.mark.notebooks]
 TESTS = Path(__file__).parent
@@ -39,29 +39,6 @@ def _parts(check_source: str) -> tuple[str, str]:
     """(visible check, hidden tests) of a check cell."""
     visible, _, rest = check_source.partition(HIDDEN_BEGIN)
     return visible, rest.partition(HIDDEN_END)[0]
-
-
-def _scaffold(answer_source: str) -> str:
-    """What the student version of an answer cell holds: the lines outside the solution region."""
-    lines, inside = [], False
-    for line in answer_source.splitlines():
-        if line.strip().startswith("### BEGIN SOLUTION"):
-            inside = True
-        elif line.strip().startswith("### END SOLUTION"):
-            inside = False
-        elif not inside:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _solution(answer_source: str) -> str:
-    inside, lines = False, []
-    for line in answer_source.splitlines():
-        if line.strip().startswith(("### BEGIN SOLUTION", "### END SOLUTION")):
-            inside = line.strip().startswith("### BEGIN")
-        elif inside:
-            lines.append(line)
-    return "\n".join(lines)
 
 
 class Kernel:
@@ -109,8 +86,8 @@ def test_catalogued_answers_get_one_verdict(path):
             answer_index, answer_cell = by_id[check_id.replace("-check", "-answer")]
             visible, hidden = _parts(check_cell.source)
             assert hidden.strip(), f"{check_id} has no hidden tests"
-            scaffold = _scaffold(answer_cell.source)
-            solution = _normalised(_solution(answer_cell.source))
+            scaffold, solution = answer_regions(answer_cell.source)
+            solution = _normalised(solution)
             assert len(wrong[check_id]) >= MIN_WRONG, f"{check_id}: catalogue at least {MIN_WRONG} wrong answers"
             assert len(right[check_id]) >= MIN_RIGHT, f"{check_id}: catalogue at least {MIN_RIGHT} right answers"
 

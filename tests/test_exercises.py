@@ -6,21 +6,10 @@ import nbformat
 import pytest
 
 from course.coverage import lesson_exercises
-from notebook_files import source_notebooks
+from notebook_files import answer_regions, source_notebooks
 
 EXERCISES = lesson_exercises()
 NOTEBOOKS = {p.stem: p for p in source_notebooks()}
-
-
-def _regions(source: str) -> tuple[str, str]:
-    """(scaffold outside the solution region, solution region) of an answer cell."""
-    outside, inside, within = [], [], False
-    for line in source.splitlines():
-        if line.strip().startswith(("### BEGIN SOLUTION", "### END SOLUTION")):
-            within = line.strip().startswith("### BEGIN")
-        else:
-            (inside if within else outside).append(line)
-    return "\n".join(outside), "\n".join(inside)
 
 
 def _squeeze(code: str) -> str:
@@ -49,7 +38,7 @@ def test_exercise_ids_are_unique():
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_solution_code_is_the_notebooks_solution(exercise):
     answer, check = _cells(exercise)
-    assert _squeeze(exercise.solution_code) == _squeeze(_regions(answer.source)[1]), \
+    assert _squeeze(exercise.solution_code) == _squeeze(answer_regions(answer.source)[1]), \
         f"{exercise.id}: solution_code and the notebook's solution region differ"
     number = exercise.id.split(".")[1]
     assert check.source.lstrip().startswith(f"{number}.check()"), f"{exercise.id}: the check cell opens with {number}.check()"
@@ -57,7 +46,7 @@ def test_solution_code_is_the_notebooks_solution(exercise):
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_scaffold_names_every_answer(exercise):
-    scaffold = _regions(_cells(exercise)[0].source)[0]
+    scaffold = answer_regions(_cells(exercise)[0].source)[0]
     for name in exercise.names:
         assert re.search(rf"^{re.escape(name)} = \.\.\.", scaffold, re.MULTILINE), \
             f"{exercise.id}: the answer cell should open with `{name} = ...` (one name per line)"
