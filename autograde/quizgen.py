@@ -39,7 +39,7 @@ def _spread(pool: list[dict], count: int) -> list[dict]:
     """``count`` questions taking concepts in turn, so a quiz covers its whole domain."""
     by_concept: dict[str, list[dict]] = {}
     for q in sorted(pool, key=lambda q: q["id"]):
-        by_concept.setdefault(q["concepts"][0], []).append(q)
+        by_concept.setdefault((q["concepts"] or [q["objective"]])[0], []).append(q)
     picked: list[dict] = []
     while len(picked) < count and any(by_concept.values()):
         for concept in sorted(by_concept):
@@ -109,7 +109,7 @@ def build(lesson: str, title: str, picked: list[dict]) -> nbformat.NotebookNode:
         valid = exam.letters(len(q["options"]))
         options = "\n".join(f"- **{letter})** {option}" for letter, option in zip(valid, q["options"]))
         cells.append(new_markdown_cell(
-            f"### Question {number}\n*{q['id']} · Syllabus: {', '.join(q['concepts'])}, {q['objective']}*\n\n"
+            f"### Question {number}\n*{q['id']} · Syllabus: {', '.join([*q['concepts'], q['objective']])}*\n\n"
             f"{q['stem'].strip()}\n\n{options}\n\n"
             f"*Your answer goes in `{name}`: a set of {q['choose']} letter{'s' if q['choose'] > 1 else ''}.*"))
         key = "{" + ", ".join(f'"{valid[i]}"' for i in sorted(q["answer"])) + "}"

@@ -4,7 +4,8 @@ One file per seed domain (``d1.yaml`` ... ``d5.yaml``), each a list of questions
 
     - id: D2-007                      # stable: never renumber
       domain: D2                      # seed domain
-      concepts: [D2.imputer]          # one or more seed concept ids
+      concepts: [D2.imputer]          # the seed concept ids the question exercises; [] when no
+                                      # seed concept fits (the objective alone then tags it)
       objective: S2.06                # one official objective id
       tier: 1                         # 1 must know, 2 should know, 3 recognise
       difficulty: 2                   # 1 easy, 2 medium, 3 hard
@@ -76,7 +77,7 @@ def problems(q: dict) -> list[str]:
     concepts, objectives = syllabus.concepts(), syllabus.objectives()
     if q["domain"] not in syllabus.domains():
         found.append(f"{qid}: unknown domain {q['domain']}")
-    if not q["concepts"] or any(c not in concepts for c in q["concepts"]):
+    if not isinstance(q["concepts"], list) or any(c not in concepts for c in q["concepts"]):
         found.append(f"{qid}: unknown concept ids {q['concepts']}")
     if q["objective"] not in objectives:
         found.append(f"{qid}: unknown objective {q['objective']}")

@@ -38,5 +38,11 @@ def objectives() -> dict[str, str]:
     return {o["id"]: o["text"] for s in load()["official_sections"] for o in s["objectives"]}
 
 
+def concept_terms() -> dict[str, list[str]]:
+    """Concept id -> its key terms (``concept_terms`` in the syllabus file, a course addition):
+    a question tagged with a concept mentions at least one of them."""
+    return {ident: [str(t) for t in terms] for ident, terms in (load().get("concept_terms") or {}).items()}
+
+
 def all_ids() -> set[str]:
     return set(concepts()) | set(objectives())
