@@ -1,0 +1,10 @@
+"""Local stand-ins for Databricks products, one module per product.
+
+Some exam topics are Databricks services that do not run outside a Databricks workspace. The
+course teaches them with a small local module that keeps the product's names and keyword
+signatures, so a notebook cell reads like the Databricks code, and does the work with open-source
+libraries on the learner's machine. Each module opens with what it imitates and what it does not:
+a stand-in is for learning the workflow, never a claim that the product behaves exactly so.
+
+* ``automl``: Databricks AutoML (``databricks.automl.classify`` / ``regress``).
+"""
