@@ -270,6 +270,10 @@ def get_spark(app_name: str = "course"):
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
+    # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv (a local
+    # Spark Connect server starts its workers from this process's environment too).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if os.environ.get("SPARK_REMOTE"):
         from pyspark.sql import SparkSession
 
@@ -283,9 +287,6 @@ def get_spark(app_name: str = "course"):
         with _jvm_output_to(driver_log_path()):
             return builder.getOrCreate()
 
-    # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     settings = local_conf(app_name)
     threading.Thread(target=_prefetch, name="course-prefetch", daemon=True).start()
     failure = None
