@@ -7,4 +7,5 @@ libraries on the learner's machine. Each module opens with what it imitates and 
 a stand-in is for learning the workflow, never a claim that the product behaves exactly so.
 
 * ``automl``: Databricks AutoML (``databricks.automl.classify`` / ``regress``).
+* ``feature_engineering``: Feature Engineering in Unity Catalog (``databricks.feature_engineering``).
 """
