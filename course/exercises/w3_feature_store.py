@@ -4,7 +4,8 @@ The lesson's demos build a customer feature table from `churn`, train and score 
 through ``course.standins.feature_engineering`` and look features up point-in-time in a weekly
 activity table. The exercises move the ideas to rental listings: a colleague's broken feature
 table code (an encoded column, ``create_table`` used for an update), a point-in-time training
-set for bookings, a batch of price quotes scored from keys, and offline/online scenarios. The
+set for bookings, a batch of price quotes scored from keys, offline/online scenarios and what a
+team gains by moving its feature tables from the legacy workspace store to Unity Catalog. The
 tables the exercises read are built here from ``course.datasets`` with seeded generators, so every
 judge recomputes the truth without the lesson's variables (``quote_model_uri`` is read from the
 lesson, as ``context``) and names the mistake in one sentence; the answers each judge was written
@@ -17,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from course.checks import CheckFailed, Exercise, expect, expect_spark_dataframe, expect_type
+from course.checks import CheckFailed, Exercise, expect, expect_choice, expect_spark_dataframe, expect_type
 
 LESSON = "02-feature-store"
 SCHEMA = "course.feature_store_lesson"
@@ -37,6 +38,24 @@ SCENARIOS = {  # letter -> (the store, why the other one is wrong)
     "F": ("online", "a Feature Serving endpoint reads the published online copy of the table"),
 }
 STORES = ("offline", "online")
+UC_STATEMENTS = tuple(range(1, 9))   # the numbered statements of Exercise 4, part 2
+UC_TRUE = {1, 3, 4, 6}
+UC_WHY_WRONG = {   # a false statement that was picked, and why it is false
+    2: "a Unity Catalog table belongs to the account's metastore: every workspace attached to it reads the "
+       "same table, without copies or sync jobs",
+    5: "any Delta table in Unity Catalog with a primary key constraint is a feature table: adding the constraint "
+       "is enough, no copy and no separate registration",
+    7: "`database.table` in the workspace's `hive_metastore` is the legacy workspace store's form; Unity Catalog "
+       "names have three levels",
+    8: "shared is not public: a user still needs Unity Catalog privileges on the table (and its catalog and "
+       "schema) to read it",
+}
+UC_WHY_MISSING = {   # a true statement that was left out, described without its number
+    1: "a true statement about using one table from several workspaces is missing",
+    3: "a true statement about who decides which users may read a feature table is missing",
+    4: "a true statement about tracing which models, notebooks, jobs and endpoints use a feature is missing",
+    6: "a true statement about finding the feature tables other teams made is missing",
+}
 
 
 # --- the exercises' data: course.datasets plus seeded generators ------------------------------------
@@ -274,13 +293,18 @@ def judge_quotes(quotes, quote_model_uri) -> None:
     raise CheckFailed("the predictions are not what the logged model gives with the feature table's values")
 
 
-# --- Exercise 4: offline table or online store? --------------------------------------------------
+# --- Exercise 4: offline or online, and what Unity Catalog brings -------------------------------
 
 def _normal(value) -> str:
     return str(value).strip().lower()
 
 
-def form_store_choice(store_choice) -> None:
+def _statement(item) -> int | None:
+    text = str(item).strip()
+    return int(text) if text.isdigit() else None
+
+
+def form_store_choice(store_choice, uc_true) -> None:
     expect_type(store_choice, dict, "`store_choice`")
     keys = {str(k).strip().upper() for k in store_choice}
     missing = sorted(set(SCENARIOS) - keys)
@@ -289,14 +313,19 @@ def form_store_choice(store_choice) -> None:
     expect(not extra, f"`{extra[0] if extra else ''}` is not a scenario of the table (A to F)")
     for key, value in store_choice.items():
         expect(_normal(value) in STORES, f"`{value}` (scenario {key}) is neither \"offline\" nor \"online\"")
+    expect_type(uc_true, (set, frozenset, list, tuple), "`uc_true` (a set of statement numbers)")
+    unknown = [item for item in uc_true if _statement(item) not in UC_STATEMENTS]
+    expect(not unknown, f"`{unknown[0] if unknown else ''}` in `uc_true` is not the number of a statement (1 to 8)")
+    expect(len(uc_true) > 0, "`uc_true` is empty: some of the statements are true")
 
 
-def judge_store_choice(store_choice) -> None:
+def judge_store_choice(store_choice, uc_true) -> None:
     given = {str(k).strip().upper(): _normal(v) for k, v in store_choice.items()}
     wrong = [k for k in sorted(SCENARIOS) if given[k] != SCENARIOS[k][0]]
     if wrong:
         more = f" ({len(wrong)} scenarios are wrong in all)" if len(wrong) > 1 else ""
         raise CheckFailed(f"scenario {wrong[0]}: not the {given[wrong[0]]} store; {SCENARIOS[wrong[0]][1]}{more}")
+    expect_choice({_statement(item) for item in uc_true}, UC_TRUE, UC_WHY_WRONG, UC_WHY_MISSING, "`uc_true`")
 
 
 q1 = Exercise(
@@ -347,14 +376,20 @@ q3 = Exercise(
 )
 
 q4 = Exercise(
-    id=f"{LESSON}.q4", title="Exercise 4: offline table or online store?",
-    syllabus=("S1.10", "D4.feature-store-inference"), names=("store_choice",),
+    id=f"{LESSON}.q4", title="Exercise 4: offline or online, and what Unity Catalog brings",
+    syllabus=("S1.10", "S1.05", "D4.feature-store-inference"), names=("store_choice", "uc_true"),
     form=form_store_choice, judge=judge_store_choice, guessable=True,
-    hints=("Ask two questions: is it a batch over many rows or history, or one request that must be answered "
-           "in milliseconds?",
+    hints=("Scenarios: is it a batch over many rows or history, or one request that must be answered in "
+           "milliseconds? Statements: a Unity Catalog table belongs to the account's metastore, not to a workspace, "
+           "and it is an ordinary Unity Catalog table.",
            "Offline: Delta tables in Unity Catalog for training sets, batch scoring and SQL. Online: a synced copy "
-           "for low-latency key lookups by Model Serving and Feature Serving endpoints.",
-           "`store_choice = {\"A\": \"__\", \"B\": \"__\", \"C\": \"__\", \"D\": \"__\", \"E\": \"__\", \"F\": \"__\"}`"),
+           "for low-latency key lookups by Model Serving and Feature Serving endpoints. Unity Catalog brings "
+           "governance (privileges), lineage, discovery and cross-workspace access; a feature table is a Delta "
+           "table with a primary key constraint, named `catalog.schema.table`.",
+           "`store_choice = {\"A\": \"__\", \"B\": \"__\", \"C\": \"__\", \"D\": \"__\", \"E\": \"__\", \"F\": \"__\"}` "
+           "and `uc_true = {...}`, the numbers of the statements that hold for Unity Catalog (test each one "
+           "against the table of section 1)"),
     solution_code=('store_choice = {"A": "offline", "B": "online", "C": "offline",\n'
-                   '                "D": "online", "E": "offline", "F": "online"}'),
+                   '                "D": "online", "E": "offline", "F": "online"}\n'
+                   'uc_true = {1, 3, 4, 6}'),
 )
