@@ -4,7 +4,8 @@ The lesson's demos log a ridge regression and a boosting history on `diabetes`, 
 on `breast_cancer` and nest a ridge search. The exercises move the ideas to a churn classifier
 logged by hand (params, a recall, a figure and a model with a signature), to a sweep experiment
 of penguin-mass models whose best trial must be found under a constraint, to a colleague's
-broken search whose trials are not nested, and to places of the MLflow UI. Every judge recomputes
+broken search whose trials are not nested, to places of the MLflow UI, and to a listings price
+tree whose autologging was switched on too late and without the model. Every judge recomputes
 the truth from ``course.datasets`` (refitting the same deterministic models) or from the MLflow
 store the lesson's cells wrote (the ids it needs are named in ``context``), never from numbers on
 the page, and names the mistake in one sentence; the answers each judge was written against are
@@ -24,6 +25,9 @@ PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
 PENGUIN_SPLIT = {"test_size": 0.3, "random_state": 7}        # pen_X_train / pen_X_val
 SWEEP_EXPERIMENT = "w3-01-mlflow-tracking-sweep"
 FOREST_GRID = [(n, d) for n in (10, 50) for d in (2, 4, 6, 8)]   # (n_estimators, max_depth)
+PRICE_FEATURES = ["accommodates", "bedrooms", "bathrooms", "minimum_nights", "number_of_reviews"]
+PRICE_SPLIT = {"test_size": 0.25, "random_state": 11}        # price_X_train / price_X_val
+PRICE_TREE = {"max_depth": 6, "random_state": 0}             # the colleague's tree of q5
 RIDGE_ALPHAS = (0.1, 10.0, 100.0)
 LASSO_ALPHAS = (1.0, 10.0, 100.0)
 PLACES = ("runs table", "run overview", "metric chart", "artifacts", "logged model", "compare view")
@@ -341,6 +345,83 @@ def judge_ui_places(ui_place) -> None:
                           f"{UI_KEY[wrong[0]][1]}{more}")
 
 
+# --- Exercise 5: autologging that logged nothing ---------------------------------------------------
+
+def price_split():
+    """(X_train, X_val, y_train, y_val): listing price from five numeric columns (rows without gaps)."""
+    from sklearn.model_selection import train_test_split
+
+    from course import datasets
+
+    listings = datasets.load("listings").dropna(subset=PRICE_FEATURES)
+    return train_test_split(listings[PRICE_FEATURES], listings["price"], **PRICE_SPLIT)
+
+
+def _price_truth() -> dict:
+    """The colleague's tree refitted with autologging off, and what autologging would compute for it."""
+    from mlflow.utils.autologging_utils import disable_autologging
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+    from sklearn.tree import DecisionTreeRegressor
+
+    X_train, X_val, y_train, y_val = price_split()
+    with disable_autologging():                     # the judge's own fit must not become a run
+        tree = DecisionTreeRegressor(**PRICE_TREE).fit(X_train, y_train)
+    train_pred, val_pred = tree.predict(X_train), tree.predict(X_val)
+    mse = mean_squared_error(y_train, train_pred)
+    return {"X_val": X_val, "val_pred": val_pred,
+            "train_mae": mean_absolute_error(y_train, train_pred), "val_mae": mean_absolute_error(y_val, val_pred),
+            "train_mse": mse, "train_rmse": mse ** 0.5, "train_r2": r2_score(y_train, train_pred)}
+
+
+def form_price_autolog(price_run_id, price_train_mae) -> None:
+    expect_type(price_run_id, str, "`price_run_id` (a run id: `run.info.run_id`, a string)")
+    expect_type(price_train_mae, (int, float), "`price_train_mae` (a number)")
+
+
+def judge_price_autolog(price_run_id, price_train_mae) -> None:
+    import mlflow
+    import numpy as np
+
+    run = _run(price_run_id, "`price_run_id`")
+    params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
+    autologged = "estimator_class" in tags or any(k.startswith("training_") for k in metrics)
+    expect(autologged or "min_samples_leaf" not in params,
+           "the tree's settings were logged by hand, so the run has none of the training metrics autologging "
+           "computes: the task is to let autologging record the fit")
+    expect(autologged, "the run holds nothing autologging recorded (no training metrics, no estimator tags): "
+                       "autologging records only a `fit` that runs after it is switched on, into the run that "
+                       "is active at that moment (and after an explicit `mlflow.sklearn.autolog` call, "
+                       "`mlflow.autolog()` leaves scikit-learn's setting as it was)")
+    expect(params.get("max_depth") == str(PRICE_TREE["max_depth"])
+           and params.get("random_state") == str(PRICE_TREE["random_state"]),
+           "the fit autologging recorded in this run is not the colleague's tree (`max_depth=6`, "
+           "`random_state=0`): keep their model")
+    truth = _price_truth()
+    expect(_near(metrics.get("training_mean_absolute_error", math.nan), truth["train_mae"]),
+           "the fit autologging recorded is not the tree trained on `price_X_train` / `price_y_train`")
+    expect("val_mae" in metrics, "the run has no metric `val_mae`: keep the colleague's `log_metric` inside the run")
+    if not _near(metrics["val_mae"], truth["val_mae"]):
+        expect(not _near(metrics["val_mae"], truth["train_mae"]),
+               "`val_mae` is measured on the training rows: predict `price_X_val`")
+        raise CheckFailed("`val_mae` is not the mean absolute error of the tree on the validation rows")
+    models = _logged_models(run.info.run_id)
+    expect(models, "the run holds no model: `log_models=False` tells autologging to skip it, and the colleague "
+                   "needs the model to register it")
+    loaded = mlflow.pyfunc.load_model(f"models:/{models[-1].model_id}")
+    expect(np.allclose(np.asarray(loaded.predict(truth["X_val"])).ravel(), truth["val_pred"]),
+           "the model in the run does not predict like the colleague's tree")
+    got = float(price_train_mae)
+    if _near(got, truth["train_mae"]):
+        return
+    expect(not _near(got, truth["val_mae"]),
+           "`price_train_mae` is the validation MAE the colleague logs by hand; the metrics autologging "
+           "computes itself are measured on the training rows and named `training_...`")
+    for key, what in (("train_rmse", "root mean squared error"), ("train_mse", "mean squared error"),
+                      ("train_r2", "R²")):
+        expect(not _near(got, truth[key]), f"`price_train_mae` is the training {what}, not the mean absolute error")
+    raise CheckFailed("`price_train_mae` is not the training mean absolute error autologging recorded in the run")
+
+
 q1 = Exercise(
     id=f"{LESSON}.q1", title="Exercise 1: log a churn model by hand",
     syllabus=("S1.12",), names=("churn_run_id",),
@@ -419,4 +500,27 @@ q4 = Exercise(
            "\"G\": \"__\"}`"),
     solution_code=('ui_place = {"A": "run overview", "B": "metric chart", "C": "compare view", "D": "runs table",\n'
                    '            "E": "logged model", "F": "artifacts", "G": "run overview"}'),
+)
+
+
+q5 = Exercise(
+    id=f"{LESSON}.q5", title="Exercise 5: autologging that logged nothing",
+    syllabus=("D5.autolog", "S1.12"), names=("price_run_id", "price_train_mae"),
+    form=form_price_autolog, judge=judge_price_autolog,
+    hints=("Autologging patches `fit`: it records a fit only if it was switched on before that fit ran, and it "
+           "writes into the run that is active at that moment. Then read what the colleague's options tell it to "
+           "skip. The metrics it computes on its own are measured on the training rows.",
+           "`mlflow.sklearn.autolog(...)` takes `log_models=` (True unless you say otherwise) and `silent=`; a "
+           "run's metrics are in `MlflowClient().get_run(run_id).data.metrics`, a dict whose autologged keys "
+           "start with `training_`; `mlflow.search_runs` shows them as columns `metrics.<key>`.",
+           "switch autologging on (with the model) first, then the colleague's `with` block without its autolog "
+           "line, then their `disable=True` line; `price_run_id = __`, then "
+           "`price_train_mae = MlflowClient().get_run(__).data.metrics[\"training___\"]`"),
+    solution_code=('mlflow.sklearn.autolog(silent=True)                # before fit; log_models=True is the default\n'
+                   'with mlflow.start_run(run_name="price-tree") as price_run:\n'
+                   '    price_tree = DecisionTreeRegressor(max_depth=6, random_state=0).fit(price_X_train, price_y_train)\n'
+                   '    mlflow.log_metric("val_mae", mean_absolute_error(price_y_val, price_tree.predict(price_X_val)))\n'
+                   'mlflow.sklearn.autolog(disable=True)\n'
+                   'price_run_id = price_run.info.run_id\n'
+                   'price_train_mae = client.get_run(price_run_id).data.metrics["training_mean_absolute_error"]'),
 )
