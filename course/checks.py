@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -194,9 +195,13 @@ class Exercise:
             values = self._values(namespace)
             only_form = self.guessable and classroom_mode() and not being_graded()
             try:
-                if self.form is not None:
-                    self.form(**values)
-                note = None if only_form else self.judge(**values)
+                # A library warning while judging would reach stderr, and nbgrader gives a graded
+                # cell that writes there zero points: the learner's answer is not to blame.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if self.form is not None:
+                        self.form(**values)
+                    note = None if only_form else self.judge(**values)
             except CheckFailed:
                 raise
             except Exception as exc:  # the answer broke the judge: say how, not the answer

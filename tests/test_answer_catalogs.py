@@ -6,7 +6,9 @@ wrong metric...) and ``tests/right_answers/<lesson>.yaml`` (other correct answer
 order, an equivalent API, another idiom). Every wrong answer must fail the self-paced check, with
 a message that is not "Correct", and fail the hidden tests on their own; every right answer must
 pass the self-paced check ("Correct"), the hidden tests on their own, the whole graded cell (full
-marks) and the classroom-mode check.
+marks) and the classroom-mode check. A graded cell that writes to stderr (a library warning, say)
+gets zero points from nbgrader even when its tests pass, so the solution's graded cells, and each
+right answer's, must write nothing there.
 """
 from pathlib import Path
 
@@ -41,14 +43,22 @@ def _parts(check_source: str) -> tuple[str, str]:
     return visible, rest.partition(HIDDEN_END)[0]
 
 
+def _stderr(cell) -> str:
+    """What a cell wrote to stderr: nbgrader gives a graded cell that writes there zero points."""
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.output_type == "stream" and o.get("name") == "stderr")
+
+
 class Kernel:
     def __init__(self, client: NotebookClient):
         self.client = client
+        self.stderr = ""   # what the last cell run wrote to stderr
 
     def run(self, code: str, index: int) -> tuple[str | None, str, str]:
         """(error name or None, error message, printed output) of ``code`` run as cell ``index``."""
         cell = nbformat.v4.new_code_cell(code)
         self.client.execute_cell(cell, index)
+        self.stderr = _stderr(cell)
         errors = [o for o in cell.outputs if o.output_type == "error"]
         printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         if errors:
@@ -82,6 +92,9 @@ def test_catalogued_answers_get_one_verdict(path):
             client.execute_cell(cell, index)
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
             assert not errors, f"the solution notebook failed at cell {index}: {errors[0].evalue[:300]}"
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                assert not _stderr(cell), (f"{cell.metadata['nbgrader']['grade_id']} writes to stderr with the "
+                                           f"solution, which costs its points in nbgrader: {_stderr(cell)[:300]}")
         for check_id, (check_index, check_cell) in graded.items():
             answer_index, answer_cell = by_id[check_id.replace("-check", "-answer")]
             visible, hidden = _parts(check_cell.source)
@@ -114,8 +127,9 @@ def test_catalogued_answers_get_one_verdict(path):
                 error, message, _ = kernel.run(hidden, check_index)
                 if error:
                     problems.append(f"{check_id}: right answer '{answer['why']}' failed the hidden tests: {message}")
-                if kernel.run(check_cell.source, check_index)[0]:
-                    problems.append(f"{check_id}: right answer '{answer['why']}' lost the cell's points")
+                if kernel.run(check_cell.source, check_index)[0] or kernel.stderr:
+                    problems.append(f"{check_id}: right answer '{answer['why']}' lost the cell's points "
+                                    f"(an error, or output on stderr: {kernel.stderr[:120]})")
                 error, message, printed = kernel.run(
                     "os.environ['COURSE_MODE'] = 'classroom'\ntry:\n"
                     + "".join(f"    {line}\n" for line in visible.strip().splitlines())
