@@ -21,7 +21,10 @@ def lessons():
 @pytest.mark.parametrize("path", lessons(), ids=lambda p: p.stem)
 def test_lesson_runs_on_spark_connect(path):
     notebook = nbformat.read(path, as_version=4)
-    prelude = nbformat.v4.new_code_cell("import os\nos.environ['SPARK_REMOTE'] = 'local[2]'")
+    # SPARK_TESTING: PySpark's local Connect server takes a free port instead of 15002, so two
+    # test workers can each run a lesson on Spark Connect at the same time.
+    prelude = nbformat.v4.new_code_cell("import os\nos.environ['SPARK_REMOTE'] = 'local[2]'\n"
+                                        "os.environ.setdefault('SPARK_TESTING', '1')")
     probe = nbformat.v4.new_code_cell("from course.spark import is_connect\nprint('connect:', is_connect(spark))")
     notebook.cells = [prelude, *notebook.cells, probe]
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
