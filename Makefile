@@ -11,7 +11,7 @@ lab: setup warmup workspace  ## set everything up and open JupyterLab on your wo
 	$(BIN)/jupyter lab --notebook-dir=workspace $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup  ## set everything up and run the whole suite
-	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --nbval-lax tests source
+	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests source
 
 setup: $(STAMP)
 

@@ -43,18 +43,3 @@ class FakeClock:
 def clock() -> FakeClock:
     return FakeClock()
 
-
-# Test files whose tests are independent of one another (each starts its own kernel or grading
-# run): with `--dist loadgroup` their tests are shared out between the workers one by one. Every
-# other test keeps to its file's group, so a notebook's cells (nbval) and a module's fixtures stay
-# on one worker, as `--dist loadfile` would keep them.
-SPREAD = {"test_answer_catalogs.py", "test_spark_connect.py", "test_autograde.py"}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            path = item.nodeid.split("::")[0]
-            group = item.nodeid if Path(path).name in SPREAD else path
-            item.add_marker(pytest.mark.xdist_group(group))

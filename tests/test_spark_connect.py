@@ -21,8 +21,8 @@ def lessons():
 @pytest.mark.parametrize("path", lessons(), ids=lambda p: p.stem)
 def test_lesson_runs_on_spark_connect(path):
     notebook = nbformat.read(path, as_version=4)
-    # SPARK_TESTING: PySpark's local Connect server takes a free port instead of 15002, so two
-    # test workers can each run a lesson on Spark Connect at the same time.
+    # SPARK_TESTING: PySpark's local Connect server takes a free port instead of 15002, so the test
+    # never collides with a Connect server already running on this machine.
     prelude = nbformat.v4.new_code_cell("import os\nos.environ['SPARK_REMOTE'] = 'local[2]'\n"
                                         "os.environ.setdefault('SPARK_TESTING', '1')")
     probe = nbformat.v4.new_code_cell("from course.spark import is_connect\nprint('connect:', is_connect(spark))")
