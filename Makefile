@@ -10,6 +10,8 @@ PYTEST_WORKERS ?= 2
 lab: setup warmup workspace  ## set everything up and open JupyterLab on your workspace
 	$(BIN)/jupyter lab --notebook-dir=workspace $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Files go to the workers whole (loadfile), except the per-lesson notebook tests: tests/conftest.py
+# makes each lesson's test its own unit, so the two workers share them out.
 test: setup  ## set everything up and run the whole suite
 	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests source
 

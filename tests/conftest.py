@@ -43,3 +43,26 @@ class FakeClock:
 def clock() -> FakeClock:
     return FakeClock()
 
+
+
+# The notebook tests parametrized by lesson (or by assignment) are the longest part of the suite.
+# Under `--dist loadfile` each of their files would run on one worker from start to end; here each
+# lesson's test is its own unit of work, so the workers share them out. Every other file, and every
+# notebook that nbval runs cell by cell, stays whole on one worker, as loadfile keeps it.
+PER_LESSON_FILES = ("tests/test_answer_catalogs.py", "tests/test_spark_connect.py", "tests/test_autograde.py")
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test id belongs to: its file, or itself for a per-lesson notebook test."""
+    file = nodeid.split("::", 1)[0]
+    return nodeid if file in PER_LESSON_FILES else file
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PerLessonScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return PerLessonScheduling(config, log)
