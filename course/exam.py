@@ -11,8 +11,9 @@ Blueprints follow the two views of the exam:
 
 Drawing is deterministic: exam ``seed`` k of a blueprint takes the k-th slice of a fixed
 shuffle of each domain's (or section's) questions, so seeds 1, 2, 3... never repeat a question
-until a pool runs out. A multi-answer question scores only when the chosen set is exactly the
-key, as on the real exam.
+until a pool runs out. The drawn questions are then mixed in one fixed order per seed, as the real
+exam mixes its topics, and a timed exam shows no domain or objective until the review. A
+multi-answer question scores only when the chosen set is exactly the key, as on the real exam.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def pools(group_by: str) -> dict[str, list[dict]]:
 
 
 def draw(blueprint: Blueprint | str, seed: int = 1) -> list[dict]:
-    """The questions of exam number ``seed`` (1, 2, ...) of a blueprint, grouped in order."""
+    """The questions of exam number ``seed`` (1, 2, ...) of a blueprint: the blueprint's count per
+    domain (or section), in one deterministic order per seed that mixes the topics."""
     if isinstance(blueprint, str):
         blueprint = blueprint_named(blueprint)
     if seed < 1:
@@ -98,6 +100,7 @@ def draw(blueprint: Blueprint | str, seed: int = 1) -> list[dict]:
         if round_:  # every question has been used once: a fresh shuffle for this round
             random.Random(f"{blueprint.name}/{group}/{round_}").shuffle(order)
         chosen += order[slot * count:(slot + 1) * count]
+    random.Random(f"{blueprint.name}/order/{seed}").shuffle(chosen)
     return chosen
 
 

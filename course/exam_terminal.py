@@ -51,7 +51,8 @@ def clock(seconds: float | None) -> str:
 def show_question(session: exam.ExamSession, write=print) -> None:
     q = session.current
     flag = "  [flagged]" if q["id"] in session.flagged else ""
-    write(f"\n── Question {session.position + 1} of {len(session.questions)} · {q['domain']} · "
+    topic = f" · {q['domain']}" if session.mode == "practice" else ""   # a mock exam names it in the review only
+    write(f"\n── Question {session.position + 1} of {len(session.questions)}{topic} · "
           f"{clock(session.remaining())}{flag} " + "─" * 10)
     write(render_stem(q["stem"]))
     chosen = session.answers.get(q["id"], set())

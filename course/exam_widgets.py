@@ -131,8 +131,10 @@ class ExamWidget:
     def show(self) -> None:
         session, q = self.session, self.session.current
         self._loading = True
-        self.stem.value = (f"<p><b>Question {session.position + 1} of {len(session.questions)}</b> · "
-                           f"{q['domain']} · {q['objective']}</p>" + to_html(q["stem"]))
+        # A practice quiz names the topic; a mock exam, like the real one, names it only in the review.
+        topic = f" · {q['domain']} · {q['objective']}" if self.practice else ""
+        self.stem.value = (f"<p><b>Question {session.position + 1} of {len(session.questions)}</b>{topic}</p>"
+                           + to_html(q["stem"]))
         chosen = session.answers.get(q["id"], set())
         labels = [f"{letter}) {option}" for letter, option in zip(exam.letters(len(q["options"])), q["options"])]
         if q["type"] == "single":
@@ -274,22 +276,18 @@ class ExamWidget:
         return [summary, chart, widgets.HTML("<h4>Review every question</h4>"), review]
 
 
-def mock_exam(blueprint: str = "official-2025", seed: int = 1, minutes: float | None = None):
-    """Display a timed mock exam; returns the ExamWidget (its ``.session`` holds the state)."""
+def mock_exam(blueprint: str = "official-2025", seed: int = 1, minutes: float | None = None) -> None:
+    """Display a timed mock exam (an ``ExamWidget``'s ``.session`` holds the state of one)."""
     from IPython.display import display
 
-    view = ExamWidget(exam.ExamSession.from_blueprint(blueprint, seed, minutes=minutes))
-    display(view.widget)
-    return view
+    display(ExamWidget(exam.ExamSession.from_blueprint(blueprint, seed, minutes=minutes)).widget)
 
 
 def practice(domain: str | None = None, concept: str | None = None, objective: str | None = None,
-             weak: bool = False, count: int = 10, seed: int | None = None):
+             weak: bool = False, count: int = 10, seed: int | None = None) -> None:
     """Display a practice quiz with feedback after each answer."""
     from IPython.display import display
 
     picked = exam.select_practice(domain=domain, concept=concept, objective=objective, weak=weak,
                                   count=count, seed=seed)
-    view = ExamWidget(exam.ExamSession(picked, minutes=None, mode="practice"))
-    display(view.widget)
-    return view
+    display(ExamWidget(exam.ExamSession(picked, minutes=None, mode="practice")).widget)

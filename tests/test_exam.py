@@ -26,6 +26,15 @@ def test_draws_are_deterministic_and_follow_the_blueprint(name):
 
 
 @pytest.mark.parametrize("name", sorted(exam.BLUEPRINTS))
+def test_a_mock_exam_mixes_its_topics_as_the_real_one_does(name):
+    blueprint = exam.blueprint_named(name)
+    for seed in (1, 2):
+        groups = [exam.group_of(q, blueprint.group_by) for q in exam.draw(name, seed)]
+        runs = 1 + sum(a != b for a, b in zip(groups, groups[1:]))
+        assert runs > 3 * len(blueprint.allocation()), f"seed {seed} asks its questions in blocks by {blueprint.group_by}"
+
+
+@pytest.mark.parametrize("name", sorted(exam.BLUEPRINTS))
 def test_five_mock_exams_share_no_question(name):
     assert exam.disjoint_seeds(name) >= 5
     seen = set()

@@ -15,6 +15,9 @@ def test_answer_flag_navigate_and_submit(clock):
     session = exam.ExamSession.from_blueprint("seed", 1, clock=clock)
     view = ExamWidget(session, tick_seconds=0)
     assert "Question 1 of 45" in view.stem.value
+    first_shown = session.questions[0]
+    assert first_shown["objective"] not in view.stem.value and f"· {first_shown['domain']}" not in view.stem.value, \
+        "a mock exam names a question's domain and objective only in the review"
     single_index = next(i for i, q in enumerate(session.questions) if q["type"] == "single")
     view.nav_buttons[single_index].click()
     first = session.questions[single_index]
@@ -39,6 +42,7 @@ def test_answer_flag_navigate_and_submit(clock):
     assert view.results.children[1].value[:8] == b"\x89PNG\r\n\x1a\n"
     review = view.results.children[3]
     assert len(review.children) == 45
+    assert review.get_title(0).endswith(f"({first_shown['domain']})"), "the review names each question's domain"
     assert review.get_title(single_index).startswith(f"✔ {single_index + 1}.")
     assert view.next_button.disabled
 
@@ -58,6 +62,7 @@ def test_practice_mode_explains_after_each_answer():
     session = exam.ExamSession(picked, minutes=None, mode="practice")
     view = ExamWidget(session, tick_seconds=0)
     q = picked[0]
+    assert f"· {q['domain']} · {q['objective']}" in view.stem.value, "a practice quiz names its topic"
     wrong = next(i for i in range(len(q["options"])) if i not in q["answer"])
     if q["type"] == "single":
         view.single.value = view.single.options[wrong]
@@ -70,3 +75,15 @@ def test_practice_mode_explains_after_each_answer():
     assert "Not this time" in view.feedback.value and "Reference" in view.feedback.value
     recorded = progress.events(kind="quiz_answer", item=q["id"])
     assert len(recorded) == before + 1 and recorded[-1].correct is False
+
+
+def test_launchers_display_the_widget_and_return_nothing(monkeypatch):
+    from IPython import display as ipython_display
+
+    from course import exam_widgets
+
+    shown = []
+    monkeypatch.setattr(ipython_display, "display", lambda *objects, **_: shown.extend(objects))
+    assert exam_widgets.mock_exam("seed", seed=1, minutes=0.5) is None
+    assert exam_widgets.practice(domain="D2", count=2, seed=1) is None
+    assert [type(w).__name__ for w in shown] == ["VBox", "VBox"]
