@@ -282,8 +282,11 @@ def get_spark(app_name: str = "course"):
         if not remote.startswith("local"):
             return builder.getOrCreate()
         # `local[N]` starts a Connect server JVM here (on port 15002): this machine only, its
-        # output in the driver log.
-        builder = builder.config("spark.connect.grpc.binding.address", "127.0.0.1")
+        # output in the driver log, its tables and temp files in the course data folder (not in
+        # a `spark-warehouse` folder next to the notebook).
+        builder = (builder.config("spark.connect.grpc.binding.address", "127.0.0.1")
+                   .config("spark.sql.warehouse.dir", str(spark_dir("warehouse")))
+                   .config("spark.local.dir", str(spark_dir("tmp"))))
         with _jvm_output_to(driver_log_path()):
             return builder.getOrCreate()
 

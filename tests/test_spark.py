@@ -116,6 +116,28 @@ def test_session_starts_quietly_and_reuses_itself():
 
 
 @pytest.mark.spark
+def test_a_local_connect_session_keeps_its_tables_in_the_course_data_folder(tmp_path):
+    """A notebook on a local Spark Connect server writes tables where the classic session does,
+    never into a `spark-warehouse` folder beside the notebook."""
+    code = textwrap.dedent("""
+        from course.spark import get_spark, is_connect, spark_dir
+        spark = get_spark("connect-tables")
+        assert is_connect(spark)
+        spark.range(3).write.mode("overwrite").saveAsTable("connect_tables_probe")
+        print("rows", spark.table("connect_tables_probe").count())
+        print("in", any(spark_dir("warehouse").glob("connect_tables_probe*")))
+    """)
+    env = dict(os.environ, SPARK_REMOTE="local[2]", SPARK_TESTING="1", COURSE_DATA=str(tmp_path / "data"))
+    notebook_dir = tmp_path / "notebooks"
+    notebook_dir.mkdir()
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=notebook_dir, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "rows 3" in result.stdout and "in True" in result.stdout, result.stdout
+    assert list(notebook_dir.iterdir()) == [], "Spark wrote beside the notebook"
+
+
+@pytest.mark.spark
 def test_pandas_udf_runs_in_this_interpreter(spark):
     import pandas as pd
     from pyspark.sql.functions import pandas_udf
