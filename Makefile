@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: lab test setup warmup workspace doctor release lock clean-venv
 
 lab: setup warmup workspace  ## set everything up and open JupyterLab on your workspace
-	$(BIN)/jupyter lab --notebook-dir=workspace $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/course lab --workspace workspace
 
 # Files go to the workers whole (loadfile), except the per-lesson notebook tests: tests/conftest.py
 # makes each lesson's test its own unit, so the two workers share them out.

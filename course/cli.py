@@ -3,6 +3,7 @@
   course doctor      check Java, Spark, MLflow and the libraries; exit 1 with what to fix
   course warmup      record Spark's classes once so that every later start is faster
   course workspace   copy new student notebooks into your workspace (never overwrites)
+  course lab         open JupyterLab on your workspace, without nbgrader's instructor tools
   course exam        a timed mock exam in the terminal
   course quiz        practice questions with an explanation after each answer
   course coverage    which syllabus ids the lessons, exercises and questions cover
@@ -121,6 +122,13 @@ def workspace(args: argparse.Namespace) -> int:
     return 0
 
 
+def lab_command(args: argparse.Namespace) -> int:
+    """The learner's JupyterLab on the workspace (see course.lab)."""
+    from course import lab
+
+    return lab.run(Path(args.workspace), args.jupyter_args)
+
+
 def exam_command(args: argparse.Namespace) -> int:
     """A timed mock exam in the terminal."""
     from course import exam, exam_terminal
@@ -179,11 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--release", default="release")
     sync.add_argument("--workspace", default="workspace")
     sync.set_defaults(func=workspace)
+    lab_parser = commands.add_parser("lab", help="open JupyterLab on your workspace, without nbgrader's instructor tools")
+    lab_parser.add_argument("--workspace", default="workspace")
+    lab_parser.epilog = "Other options (--port=8890, --no-browser...) are passed on to jupyter lab."
+    lab_parser.set_defaults(func=lab_command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.jupyter_args = rest
     try:
         return args.func(args)
     except (ValueError, KeyboardInterrupt) as problem:
