@@ -3,7 +3,8 @@
 nbgrader's generate_assignment removes solutions and hidden tests, clears outputs and locks the
 check cells. It runs in a scratch copy of the course, and ``release/<assignment>`` is replaced
 only once the new version is complete, so a failed generation never loses the committed one.
-The result is byte-for-byte the same when nothing changed.
+The result is byte-for-byte the same when nothing changed. A full release also writes the
+learner's start page, ``release/00-start-here.ipynb`` (``autograde/start_page.py``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograde import nbgrader_run
+from autograde import nbgrader_run, start_page
 
 
 def generate(root: Path = nbgrader_run.ROOT, only: list[str] | None = None) -> list[Path]:
@@ -35,4 +36,5 @@ def generate(root: Path = nbgrader_run.ROOT, only: list[str] | None = None) -> l
     if only is None:
         for stale in {p.name for p in (root / "release").iterdir() if p.is_dir()} - set(names):
             shutil.rmtree(root / "release" / stale)
+        written.append(start_page.write(root))   # the learner's start page, beside the week folders
     return written

@@ -2,67 +2,13 @@
 and asks no question about news; an instructor's plain `jupyter lab` keeps them."""
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from contextlib import contextmanager
-
-import pytest
 
 from course import lab
-
-TOKEN = "course-lab-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-
-
-@contextmanager
-def _server(args: list[str], env: dict[str, str], cwd):
-    port = _free_port()
-    root = ["--allow-root"] if os.getuid() == 0 and "--allow-root" not in args else []
-    log = cwd / "jupyter.log"
-    process = subprocess.Popen([*args, *root, "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-                                f"--IdentityProvider.token={TOKEN}"], env=env, cwd=cwd,
-                               stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"JupyterLab exited: {log.read_text()[-2000:]}")
-            try:
-                if _get(f"{base}/api/status?token={TOKEN}")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise AssertionError("JupyterLab did not answer within 90 s")
-        yield base
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
+from lab_server import TOKEN
+from lab_server import get as _get
+from lab_server import running as _server
 
 def _page_disabled(base: str) -> list[str]:
     status, html = _get(f"{base}/lab?token={TOKEN}")

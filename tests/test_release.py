@@ -120,3 +120,15 @@ def test_balancing_moves_options_with_their_explanations():
         assert after["options"][after["answer"][0]] == before["options"][before["answer"][0]]
         for option, why in zip(after["options"], after["explanation"]["options"]):
             assert why == before["explanation"]["options"][before["options"].index(option)]
+
+
+def test_the_start_page_links_every_notebook_of_the_release():
+    """release/00-start-here.ipynb (written by `make release`) maps the whole course."""
+    page = nbformat.read(RELEASE / "00-start-here.ipynb", as_version=4)
+    text = "\n".join(c.source for c in page.cells if c.cell_type == "markdown")
+    links = set(re.findall(r"\]\(([^)]+\.ipynb)\)", text))
+    assert links and all((RELEASE / link).exists() for link in links), sorted(l for l in links if not (RELEASE / l).exists())
+    assert {p.relative_to(RELEASE).as_posix() for p in release_notebooks()} <= links
+    launchers = "\n".join(c.source for c in page.cells if c.cell_type == "code")
+    for call in ("practice(domain=", "practice(concept=", "practice(weak=True", 'mock_exam("official-2025"', 'mock_exam("seed"'):
+        assert call in launchers, f"the start page has no launcher {call}"

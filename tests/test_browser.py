@@ -1,0 +1,96 @@
+"""The learner's JupyterLab in a real browser: Playwright drives Debian's Chromium against the
+JupyterLab that `make lab` starts (`course lab`), on a workspace made as `make lab` makes it.
+
+CI installs Chromium (`.ci/run`) and sets COURSE_BROWSER_TESTS=required, so there the tests never
+skip; a learner's `make test` skips them when no Chromium is installed. Screenshots are kept in
+tests/artifacts/ (not committed).
+"""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course import lab, workspace
+from lab_server import TOKEN, running
+from notebook_files import RELEASE
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+# Chromium as root needs --no-sandbox; the rest keeps it from calling out of this offline machine.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if not CHROMIUM:
+    if os.environ.get("COURSE_BROWSER_TESTS") == "required":
+        raise RuntimeError("COURSE_BROWSER_TESTS=required but no Chromium is installed (apt-get install chromium)")
+    pytest.skip("no Chromium on this machine: the browser tests run in CI", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def learners_workspace(tmp_path):
+    folder = tmp_path / "workspace"
+    workspace.sync(RELEASE, folder)
+    return folder
+
+
+def _open_start_page(browser, base: str, shot: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/00-start-here.ipynb?token={TOKEN}", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    expect(page.locator(".lm-MenuBar-itemLabel", has_text="Kernel")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)   # let late extensions add their menus and panels
+    page.screenshot(path=str(ARTIFACTS / shot))
+    return page
+
+
+def _instructor_parts(page) -> dict[str, int]:
+    return {"Nbgrader menu": page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").count(),
+            "Create Assignment panel": page.locator('.lm-TabBar-tab[data-id="nbgrader-create_assignemnt"]').count()}
+
+
+def test_practice_from_the_start_page_in_the_learners_lab(browser, learners_workspace, tmp_path):
+    env = lab.environment(dict(os.environ, COURSE_DATA=str(tmp_path / "data")))
+    with running(lab.command(learners_workspace), env, tmp_path) as base:
+        page = _open_start_page(browser, base, "learner-lab.png")
+        assert _instructor_parts(page) == {"Nbgrader menu": 0, "Create Assignment panel": 0}
+        launcher = page.locator(".jp-CodeCell", has_text="practice(domain=")
+        launcher.locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
+        output = launcher.locator(".jp-OutputArea")
+        expect(output.get_by_role("button", name="Check answer")).to_be_visible(timeout=120_000)
+        radios = output.locator(".widget-radio-box input:visible")
+        if radios.count():
+            radios.first.check()
+        else:   # a multi-answer question: tick as many boxes as it asks for
+            choose = int(output.get_by_text("Choose ").first.inner_text().split()[1].rstrip("."))
+            for index in range(choose):
+                output.locator(".widget-checkbox input:visible").nth(index).check()
+        output.get_by_role("button", name="Check answer").click()
+        feedback = output.locator("text=/✔ Correct|✘ Not this time/")
+        expect(feedback.first).to_be_visible(timeout=30_000)
+        assert "Reference:" in output.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "learner-practice.png"))
+        page.close()
+
+
+def test_the_instructors_plain_lab_still_has_nbgrader(browser, learners_workspace, tmp_path):
+    """The check above can see the instructor's tools: they are there in a plain `jupyter lab`."""
+    env = dict(os.environ, COURSE_DATA=str(tmp_path / "data"))
+    import sys
+
+    with running([sys.executable, "-m", "jupyterlab", f"--notebook-dir={learners_workspace}"], env, tmp_path) as base:
+        page = _open_start_page(browser, base, "instructor-lab.png")
+        assert _instructor_parts(page) == {"Nbgrader menu": 1, "Create Assignment panel": 1}
+        page.close()
