@@ -6,6 +6,7 @@ skip; a learner's `make test` skips them when no Chromium is installed. Screensh
 tests/artifacts/ (not committed).
 """
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -93,4 +94,34 @@ def test_the_instructors_plain_lab_still_has_nbgrader(browser, learners_workspac
     with running([sys.executable, "-m", "jupyterlab", f"--notebook-dir={learners_workspace}"], env, tmp_path) as base:
         page = _open_start_page(browser, base, "instructor-lab.png")
         assert _instructor_parts(page) == {"Nbgrader menu": 1, "Create Assignment panel": 1}
+        page.close()
+
+
+def _run_cell(page, cell, timeout=240_000):
+    """Run one cell as a learner does (click, Shift+Enter) and wait until its prompt shows a number."""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]:"), timeout=timeout)
+
+
+def test_a_mock_exam_in_the_browser(browser, learners_workspace, tmp_path):
+    """Launch the study-guide mock exam from the start page, answer its first question, submit and
+    read the score and the per-domain chart."""
+    env = lab.environment(dict(os.environ, COURSE_DATA=str(tmp_path / "data")))
+    with running(lab.command(learners_workspace), env, tmp_path) as base:
+        page = _open_start_page(browser, base, "learner-start.png")
+        launcher = page.locator(".jp-CodeCell", has_text='mock_exam("seed"')
+        _run_cell(page, launcher, timeout=120_000)
+        output = launcher.locator(".jp-OutputArea")
+        expect(output.get_by_role("button", name="Submit")).to_be_visible(timeout=60_000)
+        assert "Question 1 of 45" in output.inner_text()
+        radios = output.locator(".widget-radio-box input:visible")
+        if radios.count():
+            radios.first.check()
+        else:
+            output.locator(".widget-checkbox input:visible").first.check()
+        output.get_by_role("button", name="Submit").click()
+        expect(output.get_by_text(re.compile(r"Score: \d+ / 45"))).to_be_visible(timeout=30_000)
+        expect(output.locator("img")).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / "learner-mock-exam.png"))
         page.close()
