@@ -8,4 +8,9 @@ a stand-in is for learning the workflow, never a claim that the product behaves 
 
 * ``automl``: Databricks AutoML (``databricks.automl.classify`` / ``regress``).
 * ``feature_engineering``: Feature Engineering in Unity Catalog (``databricks.feature_engineering``).
+* ``serving``: Model Serving endpoints, created and queried as ``mlflow.deployments.get_deploy_client("databricks")``
+  does, each served version a real ``mlflow models serve`` process, with traffic split between them.
+* ``jobs``: Lakeflow Jobs (formerly Databricks Jobs): multi-task jobs, their matrix view, repair runs.
+* ``monitoring``: data profiling (formerly Lakehouse Monitoring) of an inference table: profile and
+  drift metric tables.
 """
