@@ -15,6 +15,22 @@ os.environ.setdefault("COURSE_HEADLESS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def no_mlflow_settings_leak_into_later_kernels():
+    """`mlflow.set_tracking_uri` and `set_registry_uri` also set MLFLOW_TRACKING_URI and
+    MLFLOW_REGISTRY_URI in os.environ, and every notebook kernel a later test starts would inherit
+    them (a kernel's local Spark Connect server hands them to its Python workers, which would then
+    look models up in another test's registry). Each test gets the environment back as it found it."""
+    keys = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME")
+    saved = {k: os.environ.get(k) for k in keys}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def course_data() -> Path:
     return _DATA
@@ -60,6 +76,10 @@ def work_unit(nodeid: str) -> str:
 
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
+
+    # Units go out in collection order (tests/ before source/), so the per-lesson notebook tests,
+    # the longest units, start first instead of being left to the end by their one-test size.
+    config.option.loadscopereorder = False
 
     class PerLessonScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

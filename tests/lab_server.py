@@ -33,6 +33,10 @@ def running(args: list[str], env: dict[str, str], cwd: Path):
     port = free_port()
     root = ["--allow-root"] if os.getuid() == 0 and "--allow-root" not in args else []
     log = cwd / "jupyter.log"
+    # Each server its own JupyterLab state: a workspace layout saved by one test's server must not
+    # reopen its tabs in the next one (both would read ~/.jupyter/lab).
+    env = dict(env, JUPYTERLAB_WORKSPACES_DIR=str(cwd / "lab-workspaces"),
+               JUPYTERLAB_SETTINGS_DIR=str(cwd / "lab-user-settings"))
     process = subprocess.Popen([*args, *root, "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                                 f"--IdentityProvider.token={TOKEN}"], env=env, cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True)
