@@ -16,10 +16,6 @@ from course import exam, syllabus
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "00-start-here.ipynb"
-FOLDER_DOMAINS = {  # week folder -> seed domain it mirrors (docs/authoring.md)
-    "week1-ml-fundamentals": "D1", "week2-feature-engineering": "D2", "week2-training-evaluation": "D3",
-    "week3-deployment": "D4", "week3-mlops": "D5",
-}
 
 INTRO = """# Start here: the Databricks Certified Machine Learning Associate course
 
@@ -100,7 +96,7 @@ def _map(root: Path) -> str:
         lines += [f"### Week {week}", "", "| lesson | domain |", "|---|---|"]
         ordered = sorted((lid, title, rel) for lid, title, rel in lessons if lid.startswith(f"w{week}-"))
         for lesson_id, title, rel in ordered:
-            domain = FOLDER_DOMAINS.get(rel.split("/")[0], "")
+            domain = syllabus.WEEK_FOLDER_DOMAINS.get(rel.split("/")[0], "")
             if lesson_id.endswith("-90"):
                 about = "graded review of the week's domains"
             else:

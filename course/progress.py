@@ -1,6 +1,6 @@
 """The learner's progress: one sqlite file of events in the course data folder.
 
-Every check, hint, solution shown, quiz answer and exam attempt is an event. Two kernels may
+Every check, hint, solution shown, quiz answer, exam attempt and self-grading is an event. Two kernels may
 write at once (write-ahead logging and a busy timeout make that safe). The schema carries a
 version so later releases of the course can migrate old files instead of losing them.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from course import paths
 
 SCHEMA_VERSION = 1
-KINDS = ("check", "hint", "solution", "quiz_answer", "exam_attempt")
+KINDS = ("check", "hint", "solution", "quiz_answer", "exam_attempt", "grade")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

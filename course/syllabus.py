@@ -13,6 +13,10 @@ from pathlib import Path
 import yaml
 
 FOLDER = Path(__file__).with_name("syllabus")
+WEEK_FOLDER_DOMAINS = {  # week folder of the lessons -> the seed domain it mirrors (docs/authoring.md)
+    "week1-ml-fundamentals": "D1", "week2-feature-engineering": "D2", "week2-training-evaluation": "D3",
+    "week3-deployment": "D4", "week3-mlops": "D5",
+}
 
 
 @lru_cache(maxsize=1)
