@@ -54,12 +54,70 @@ def notebook_folder() -> Path:
     return root / "source" if (root / "source").is_dir() else root / "release"
 
 
-def compute(folder: Path | None = None) -> Coverage:
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson notebook, from its metadata: ``path`` is relative to the notebook folder (and to
+    the learner's workspace, which mirrors it)."""
+    id: str
+    title: str
+    tier: int
+    path: str
+    domain: str
+    syllabus: tuple[str, ...]
+
+    @property
+    def stem(self) -> str:
+        return Path(self.path).stem
+
+    @property
+    def week(self) -> int:
+        return int(self.id[1])
+
+
+@dataclass(frozen=True)
+class Section:
+    """A lesson section tagged with a syllabus id (``*Syllabus: ...*`` under its heading)."""
+    lesson: str
+    path: str
+    heading: str
+
+    @property
+    def link(self) -> str:
+        """``path#anchor`` as JupyterLab names a heading (its text, spaces as hyphens)."""
+        text = re.sub(r"[`*_]", "", self.heading).strip()
+        return f"{self.path}#{text.replace(' ', '-')}"
+
+    def __str__(self) -> str:
+        return f"{Path(self.path).stem}: {self.heading[:50]}"
+
+
+def _notebooks(folder: Path | None):
     import nbformat
 
-    coverage = Coverage()
-    for path in sorted(Path(folder or notebook_folder()).glob("*/*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
+    root = Path(folder or notebook_folder())
+    for path in sorted(root.glob("*/*.ipynb")):
+        yield path.relative_to(root).as_posix(), nbformat.read(path, as_version=4)
+
+
+def lessons(folder: Path | None = None) -> list[Lesson]:
+    """The lessons (not quizzes or mock exams) in course order: week, then number."""
+    found = []
+    for rel, notebook in _notebooks(folder):
+        meta = notebook.metadata.get("course", {})
+        ident = meta.get("lesson", "")
+        if not re.fullmatch(r"w[1-3]-[0-8]\d", ident):
+            continue
+        domain = syllabus.WEEK_FOLDER_DOMAINS.get(rel.split("/")[0], "")
+        found.append(Lesson(ident, meta.get("title", ident), int(meta.get("tier", 1)), rel, domain,
+                            tuple(meta.get("syllabus", ()))))
+    return sorted(found, key=lambda lesson: lesson.id)
+
+
+def sections(folder: Path | None = None) -> dict[str, list[Section]]:
+    """Syllabus id -> the lesson sections tagged with it, in course order."""
+    found: dict[str, list[Section]] = defaultdict(list)
+    for rel, notebook in _notebooks(folder):
+        lesson = notebook.metadata.get("course", {}).get("lesson", Path(rel).stem)
         heading = ""
         for cell in notebook.cells:
             if cell.cell_type != "markdown":
@@ -72,7 +130,16 @@ def compute(folder: Path | None = None) -> Coverage:
                 # exercises and quiz questions are counted from their definitions
                 if match and heading and not heading.startswith(("Exercise", "Question")):
                     for ident in ID.findall(match.group(1)):
-                        coverage.sections[ident].append(f"{path.stem}: {heading[:50]}")
+                        found[ident].append(Section(lesson, rel, heading))
+    for listed in found.values():
+        listed.sort(key=lambda s: s.lesson)
+    return found
+
+
+def compute(folder: Path | None = None) -> Coverage:
+    coverage = Coverage()
+    for ident, listed in sections(folder).items():
+        coverage.sections[ident] = list(listed)
     for exercise in lesson_exercises():
         for ident in exercise.syllabus:
             coverage.exercises[ident].append(exercise.id)

@@ -120,3 +120,95 @@ def events(kind: str | None = None, item: str | None = None, path: Path | None =
         rows = conn.execute(query + " ORDER BY id", args).fetchall()
     return [Event(at, k, i, nb, None if c is None else bool(c), json.loads(d or "{}"))
             for at, k, i, nb, c, d in rows]
+
+
+EXPORT_FORMAT = "ml-associate-course progress"
+
+
+def export(target: Path, path: Path | None = None) -> int:
+    """Write every event to ``target`` as JSON (to keep, or to move to another machine); returns the
+    number written. An existing file is not overwritten."""
+    target = Path(target)
+    if target.exists():
+        raise ValueError(f"{target} already exists: choose a new file name (nothing was written)")
+    rows = [{"at": e.at, "kind": e.kind, "item": e.item, "notebook": e.notebook, "correct": e.correct,
+             "detail": e.detail} for e in events(path=path)]
+    document = {"format": EXPORT_FORMAT, "schema_version": SCHEMA_VERSION, "events": rows}
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(json.dumps(document, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    partial.replace(target)
+    return len(rows)
+
+
+def _key(at, kind, item, notebook, correct, detail) -> tuple:
+    return (round(float(at), 6), kind, item, notebook, None if correct is None else int(bool(correct)),
+            json.dumps(detail or {}, sort_keys=True, default=str))
+
+
+def import_events(source: Path, path: Path | None = None) -> tuple[int, int]:
+    """Merge the events of an export into the store; an event already there (same time, kind,
+    item, notebook, verdict and detail) is skipped, so importing twice adds nothing.
+    Returns (added, skipped). A file that is not a course export is refused before anything is written."""
+    source = Path(source)
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
+        raise ValueError(f"{source} is not a progress export: {problem}") from None
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"{source} is not a progress export of this course (written by `course progress --export`)")
+    if int(document.get("schema_version", 0)) > SCHEMA_VERSION:
+        raise ProgressError(f"{source} was exported by a newer course: update the course with `make lab` first")
+    rows = document.get("events")
+    if not isinstance(rows, list):
+        raise ValueError(f"{source} has no list of events")
+    incoming = []
+    for number, row in enumerate(rows, 1):
+        try:
+            if row["kind"] not in KINDS or not isinstance(row["item"], str):
+                raise ValueError
+            incoming.append(_key(row["at"], row["kind"], row["item"], row.get("notebook"),
+                                 row.get("correct"), row.get("detail")))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{source}: event {number} is malformed; nothing was imported") from None
+    added = 0
+    with connect(path) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            have = {_key(at, k, i, nb, c, json.loads(d or "{}")) for at, k, i, nb, c, d in
+                    conn.execute("SELECT at, kind, item, notebook, correct, detail FROM events")}
+            for key in incoming:
+                if key in have:
+                    continue
+                have.add(key)
+                conn.execute("INSERT INTO events (at, kind, item, notebook, correct, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                             key)
+                added += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return added, len(incoming) - added
+
+
+def backup(path: Path | None = None) -> Path:
+    """Copy the store, consistently even while kernels write, to ``backups/`` in the data folder."""
+    source = Path(path or default_path())
+    folder = source.parent / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = folder / f"progress-{stamp}.sqlite"
+    number = 1
+    while target.exists():
+        number += 1
+        target = folder / f"progress-{stamp}-{number}.sqlite"
+    with connect(source) as conn, sqlite3.connect(target) as copy:
+        conn.backup(copy)
+    return target
+
+
+def reset(path: Path | None = None) -> tuple[int, Path]:
+    """Delete every event after a backup; returns (events deleted, backup file)."""
+    saved = backup(path)
+    with connect(path) as conn:
+        deleted = conn.execute("DELETE FROM events").rowcount
+    return deleted, saved
