@@ -45,6 +45,23 @@ def points(notebook: nbformat.NotebookNode) -> dict[str, float]:
     return found
 
 
+class KernelDied(nbgrader_run.NbgraderError):
+    """The notebook's kernel died or stopped responding, so nbgrader could not finish it and gave no
+    grades (a crash in the notebook's own code, such as running out of memory)."""
+
+
+# What nbgrader's log says when the kernel dies (nbclient's DeadKernelError) or hangs past an interrupt.
+_KERNEL_DIED = ("DeadKernelError", "Kernel died", "kernel became unresponsive")
+# A cell that runs past Execute.timeout is logged as an ERROR, yet nbgrader interrupts it, records a
+# CellTimeoutError in the cell (no points for it), goes on and grades the notebook.
+_TIMEOUT_LOG = ("Timeout waiting for execute reply", "Interrupting kernel")
+
+
+def _only_cell_timeouts(log: str) -> bool:
+    errors = [line for line in log.splitlines() if "[ERROR]" in line or "| ERROR]" in line]
+    return bool(errors) and all(any(sign in line for sign in _TIMEOUT_LOG) for line in errors)
+
+
 def autograde_folder(assignment: str, submission: Path, student: str = "student",
                      root: Path = nbgrader_run.ROOT) -> Result:
     """Autograde the notebooks in ``submission`` as ``student``'s work on ``assignment``.
@@ -52,23 +69,53 @@ def autograde_folder(assignment: str, submission: Path, student: str = "student"
     Works in a scratch copy of the course (source + config + the submission), so the real
     gradebook and folders are untouched.
     """
+    return _autograde_in_scratch(assignment, student, root, submission, notebook=None)
+
+
+def autograde_notebook(assignment: str, name: str, submitted: Path, student: str = "student",
+                       root: Path = nbgrader_run.ROOT) -> Result:
+    """Autograde one file, ``submitted``, as ``student``'s version of ``source/<assignment>/<name>``
+    (the same scratch course as ``autograde_folder``, holding that one notebook; ``submitted`` is
+    only read)."""
+    return _autograde_in_scratch(assignment, student, root, Path(submitted), notebook=name)
+
+
+def _autograde_in_scratch(assignment: str, student: str, root: Path, submission: Path,
+                          notebook: str | None) -> Result:
+    """nbgrader generate_assignment + autograde in a scratch course: the whole assignment folder
+    when ``notebook`` is None, else the one notebook ``notebook`` (``submission`` is then its file)."""
     from nbgrader.api import Gradebook
 
     with tempfile.TemporaryDirectory(prefix="course-autograde-") as scratch:
         course = Path(scratch)
         shutil.copy2(root / "nbgrader_config.py", course)
-        shutil.copytree(root / "source" / assignment, course / "source" / assignment)
-        shutil.copytree(submission, course / "submitted" / student / assignment)
+        source = course / "source" / assignment
+        submitted = course / "submitted" / student / assignment
+        if notebook is None:
+            shutil.copytree(root / "source" / assignment, source)
+            shutil.copytree(submission, submitted)
+        else:
+            for folder in (source, submitted):
+                folder.mkdir(parents=True)
+            shutil.copyfile(root / "source" / assignment / notebook, source / notebook)
+            shutil.copyfile(submission, submitted / notebook)
         db = course / "gradebook.db"
         nbgrader_run.run(["generate_assignment", assignment, "--force"], root=course, db=db)
-        nbgrader_run.run(["autograde", assignment, "--force", f"--student={student}"], root=course, db=db)
+        try:
+            nbgrader_run.run(["autograde", assignment, "--force", f"--student={student}"], root=course, db=db)
+        except nbgrader_run.NbgraderError as failure:
+            if any(sign in str(failure) for sign in _KERNEL_DIED):
+                raise KernelDied(str(failure)) from None
+            graded_anyway = any((course / "autograded" / student / assignment).glob("*.ipynb"))
+            if not (graded_anyway and _only_cell_timeouts(str(failure))):
+                raise
         cells: list[CellScore] = []
         with Gradebook(f"sqlite:///{db}") as gradebook:
             submission_record = gradebook.find_submission(assignment, student)
-            for notebook in submission_record.notebooks:
-                for grade in notebook.grades:
+            for graded in submission_record.notebooks:
+                for grade in graded.grades:
                     if grade.max_score:
-                        cells.append(CellScore(notebook.name, grade.name, grade.score, grade.max_score))
+                        cells.append(CellScore(graded.name, grade.name, grade.score, grade.max_score))
         graded_dir = course / "autograded" / student / assignment
         executed = {p.stem: nbformat.read(p, as_version=4) for p in graded_dir.glob("*.ipynb")}
     return Result(assignment, student, cells, executed)
