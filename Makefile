@@ -13,7 +13,7 @@ lab: setup warmup workspace  ## set everything up and open JupyterLab on your wo
 # Files go to the workers whole (loadfile), except the per-lesson notebook tests: tests/conftest.py
 # makes each lesson's test its own unit, so the two workers share them out.
 test: setup  ## set everything up and run the whole suite
-	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests source release/00-start-here.ipynb
+	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests source release/00-start-here.ipynb release/00-study-guide.ipynb
 
 setup: $(STAMP)
 

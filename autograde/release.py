@@ -4,7 +4,8 @@ nbgrader's generate_assignment removes solutions and hidden tests, clears output
 check cells. It runs in a scratch copy of the course, and ``release/<assignment>`` is replaced
 only once the new version is complete, so a failed generation never loses the committed one.
 The result is byte-for-byte the same when nothing changed. A full release also writes the
-learner's start page, ``release/00-start-here.ipynb`` (``autograde/start_page.py``).
+learner's start page, ``release/00-start-here.ipynb`` (``autograde/start_page.py``), and the
+study guide, ``release/00-study-guide.ipynb`` (``course/study_guide.py``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from autograde import nbgrader_run, start_page
+from course import study_guide
 
 
 def generate(root: Path = nbgrader_run.ROOT, only: list[str] | None = None) -> list[Path]:
@@ -37,4 +39,5 @@ def generate(root: Path = nbgrader_run.ROOT, only: list[str] | None = None) -> l
         for stale in {p.name for p in (root / "release").iterdir() if p.is_dir()} - set(names):
             shutil.rmtree(root / "release" / stale)
         written.append(start_page.write(root))   # the learner's start page, beside the week folders
+        written.append(study_guide.write_notebook(root))   # the study guide, from the lessons
     return written

@@ -69,10 +69,27 @@ Timed like the real exam, with its topics mixed and no domain shown until the re
 of a blueprint share no question, so five attempts are five different exams. The same in a
 terminal: `course exam --blueprint official-2025 --seed 1`."""
 
+PROGRESS = """## Where you stand
+
+Your exercises, answers and mock exams per domain, a predicted mock-exam score with its interval,
+your weak spots (each linked to the lesson section that teaches it) and what to do next. The same
+in a terminal: `course progress`, `course plan` (add `--plan fast-track` if you already use Spark
+and MLflow, `--plan last-week` in the week before the exam) and `course report` for an HTML page.
+`course grade <notebook>` grades a lesson of yours with the course's full tests."""
+
+PROGRESS_LAUNCHER = """from course.progress_report import progress
+from course.study_plan import next_steps
+
+progress()        # press Refresh after you have worked on a lesson
+print("\\n".join(next_steps()))"""
+
 NEXT = """## Next
 
 Open the first lesson: [01 Orientation](week1-ml-fundamentals/01-orientation.ipynb). When you
-come back later, this page's map takes you to where you stopped."""
+come back later, this page's map takes you to where you stopped.
+
+Before the exam, read the [study guide](00-study-guide.ipynb): the exam traps, comparisons and common
+mistakes of every lesson in one page, and a checklist that ticks itself from your progress."""
 
 
 def _lessons(root: Path) -> list[tuple[str, str, str]]:
@@ -125,7 +142,7 @@ def build(root: Path = ROOT) -> nbformat.NotebookNode:
     for name in exam.BLUEPRINTS:
         blueprint = exam.blueprint_named(name)
         cells += [new_markdown_cell(f"**{blueprint.title}**"), new_code_cell(_blueprint_cell(name))]
-    cells.append(new_markdown_cell(NEXT))
+    cells += [new_markdown_cell(PROGRESS), new_code_cell(PROGRESS_LAUNCHER), new_markdown_cell(NEXT)]
     notebook = new_notebook(cells=cells, metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},

@@ -7,11 +7,17 @@
   course exam        a timed mock exam in the terminal
   course quiz        practice questions with an explanation after each answer
   course coverage    which syllabus ids the lessons, exercises and questions cover
+  course grade NB    grade a notebook of yours with the course's full tests (the classroom's)
+  course progress    where you stand: exercises, questions, mock exams, readiness, weak spots
+  course report      the same as one HTML page with plots
+  course plan        a study plan and what to do next
+  course guide       the study guide (traps, comparisons, mistakes, checklist) as an HTML page
 """
 from __future__ import annotations
 
 import argparse
 import importlib.metadata as md
+import os
 import platform
 import sys
 import time
@@ -160,6 +166,82 @@ def coverage_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def grade_command(args: argparse.Namespace) -> int:
+    """Grade a notebook with the course's full tests (see course.self_grading); 0 once graded."""
+    from course import self_grading
+
+    graded = self_grading.grade(Path(args.notebook), announce=lambda line: print(line, flush=True))
+    print(self_grading.report(graded))
+    return 0
+
+
+def progress_command(args: argparse.Namespace) -> int:
+    """The progress summary; or export, import or reset the progress store."""
+    from course import progress, progress_report
+
+    if args.export:
+        count = progress.export(Path(args.export))
+        print(f"exported {count} events to {args.export}")
+        return 0
+    if args.import_file:
+        added, skipped = progress.import_events(Path(args.import_file))
+        print(f"imported {added} events from {args.import_file} ({skipped} were already there)")
+        return 0
+    if args.reset:
+        count = len(progress.events())
+        if not args.yes:
+            answer = input(f"Delete all {count} progress events? A backup is kept first. Type 'reset' to go on: ")
+            if answer.strip() != "reset":
+                print("Nothing deleted.")
+                return 1
+        deleted, saved = progress.reset()
+        print(f"deleted {deleted} events; the backup is {saved} (`course progress --import` cannot read it: "
+              "copy it back over progress.sqlite to restore)")
+        return 0
+    print(progress_report.text())
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """One self-contained HTML page of the learner's progress."""
+    from course import paths, progress_report
+
+    workspace = Path(args.workspace)
+    default = workspace if workspace.is_dir() else paths.data_dir()
+    target = Path(args.output) if args.output else default / "progress-report.html"
+    base = ""   # links to lesson sections are relative to the workspace
+    if workspace.is_dir():
+        relative = os.path.relpath(workspace.resolve(), target.parent.resolve())
+        base = "" if relative == "." else Path(relative).as_posix() + "/"
+    written = progress_report.write_report(target, base=base)
+    print(f"wrote {written}")
+    return 0
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    """A study plan, ticked from progress, and the next step."""
+    from course import study_plan
+
+    print(study_plan.text(name=args.plan))
+    return 0
+
+
+def guide_command(args: argparse.Namespace) -> int:
+    """The study guide as one HTML page, its checklist ticked from progress."""
+    from course import paths, study_guide
+
+    workspace = Path(args.workspace)
+    target = Path(args.output) if args.output else \
+        (workspace if workspace.is_dir() else paths.data_dir()) / "study-guide.html"
+    try:
+        written = study_guide.write_html(target)
+    except study_guide.GuideError as problem:
+        print(f"course guide: {problem}", file=sys.stderr)
+        return 2
+    print(f"wrote {written}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -183,6 +265,27 @@ def build_parser() -> argparse.ArgumentParser:
     cover = commands.add_parser("coverage", help="syllabus ids covered by lessons, exercises and questions")
     cover.add_argument("--domain", help="only the concepts of one seed domain, e.g. D1")
     cover.set_defaults(func=coverage_command)
+    grade_parser = commands.add_parser("grade", help="grade a notebook of yours with the course's full tests")
+    grade_parser.add_argument("notebook", help="e.g. workspace/week1-ml-fundamentals/05-spark-ml-building-blocks.ipynb")
+    grade_parser.set_defaults(func=grade_command)
+    prog = commands.add_parser("progress", help="where you stand; --export, --import or --reset the record")
+    moves = prog.add_mutually_exclusive_group()
+    moves.add_argument("--export", metavar="FILE", help="write every event to a new JSON file")
+    moves.add_argument("--import", dest="import_file", metavar="FILE", help="merge an export into your record")
+    moves.add_argument("--reset", action="store_true", help="delete your record (asks first, keeps a backup)")
+    prog.add_argument("--yes", action="store_true", help="with --reset: do not ask")
+    prog.set_defaults(func=progress_command)
+    rep = commands.add_parser("report", help="your progress as one HTML page with plots")
+    rep.add_argument("--output", help="the HTML file (default: progress-report.html in your workspace)")
+    rep.add_argument("--workspace", default="workspace")
+    rep.set_defaults(func=report_command)
+    plan_parser = commands.add_parser("plan", help="a study plan and what to do next")
+    plan_parser.add_argument("--plan", default="three-week", choices=["three-week", "fast-track", "last-week"])
+    plan_parser.set_defaults(func=plan_command)
+    guide = commands.add_parser("guide", help="the study guide as one HTML page")
+    guide.add_argument("--output", help="the HTML file (default: study-guide.html in your workspace)")
+    guide.add_argument("--workspace", default="workspace")
+    guide.set_defaults(func=guide_command)
     sync = commands.add_parser("workspace", help="copy new student notebooks into your workspace")
     sync.add_argument("--release", default="release")
     sync.add_argument("--workspace", default="workspace")
@@ -195,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from course.progress import ProgressError
+
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "lab":
@@ -202,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     args.jupyter_args = rest
     try:
         return args.func(args)
+    except ProgressError as problem:
+        print(f"course {args.command}: {problem}", file=sys.stderr)
+        return 2
     except (ValueError, KeyboardInterrupt) as problem:
         print(f"course {args.command}: {problem or 'stopped'}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -249,7 +250,7 @@ def text(summary: Summary | None = None) -> str:
     lines.append("")
     for estimate in summary.readiness.values():
         lines.append(readiness.text(estimate))
-    lines.append("")
+    lines += textwrap.wrap(readiness.explain("official-2025"), 100) + [""]
     if summary.weak:
         lines.append("Weak spots (practise with `course quiz --weak`):")
         for spot in summary.weak[:8]:
@@ -387,6 +388,7 @@ def fragment(summary: Summary | None = None, base: str = "") -> str:
     out.append("<h3>Readiness</h3>")
     for estimate in summary.readiness.values():
         out.append(f"<pre>{html.escape(readiness.text(estimate))}</pre>")
+    out.append(f"<p><small>{html.escape(readiness.explain('official-2025'))}</small></p>")
     if "readiness" in pictures:
         out.append(f"<img alt='predicted score' src='{pictures['readiness']}'>")
     out.append("<h3>Mock exams</h3>")
@@ -419,7 +421,7 @@ img {{ max-width: 100%; }}
 pre {{ background: #f6f6f6; padding: .5rem; white-space: pre-wrap; }}
 </style></head>
 <body><h1>Databricks ML Associate course: your progress</h1>
-<p>Generated {when} from your progress store. How readiness is computed: see the notes under each estimate.</p>
+<p>Generated {when} from your progress store.</p>
 {body}
 </body></html>
 """

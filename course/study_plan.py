@@ -87,8 +87,9 @@ def _unused_seed(summary: progress_report.Summary, blueprint: str = "official-20
     return next(s for s in range(1, exam.disjoint_seeds(blueprint) + 10) if s not in used)
 
 
-def next_steps(summary: progress_report.Summary, name: str = "three-week") -> list[str]:
+def next_steps(summary: progress_report.Summary | None = None, name: str = "three-week") -> list[str]:
     """What to do next, most important first (one to three lines)."""
+    summary = summary or progress_report.summarize()
     steps = plan(name)
     by_id = {lesson.id: lesson for lesson in summary.lessons}
     todo = [s for s in steps if s.lesson and not summary.lesson_done(by_id[s.lesson])]
