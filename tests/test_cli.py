@@ -72,3 +72,17 @@ def test_progress_export_import_and_a_reset_that_asks_first(tmp_path):
     broken.write_text("{")
     bad = run_course("progress", "--import", str(broken), env=env)
     assert bad.returncode == 2 and "not a progress export" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_guide_writes_the_study_guide_page_and_never_over_a_file_of_yours(tmp_path):
+    env = _learner_env(tmp_path)
+    target = tmp_path / "guide.html"
+    made = run_course("guide", "--output", str(target), env=env)
+    assert made.returncode == 0, made.stderr
+    page = target.read_text()
+    assert "Exam traps" in page and "Common mistakes" in page and "&#9744;" in page   # unticked items
+    mine = tmp_path / "notes.html"
+    mine.write_text("<p>my notes</p>")
+    refused = run_course("guide", "--output", str(mine), env=env)
+    assert refused.returncode == 2 and "not a study guide" in refused.stderr
+    assert mine.read_text() == "<p>my notes</p>"
