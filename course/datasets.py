@@ -191,9 +191,14 @@ def load(name: str, seed: int = DEFAULT_SEED) -> pd.DataFrame:
 
 
 def load_spark(name: str, spark=None, seed: int = DEFAULT_SEED):
-    """The dataset as a Spark DataFrame (read from the parquet cache, so Spark infers no types)."""
-    if spark is None:
-        from course.spark import get_spark
+    """The dataset as a Spark DataFrame (read from the parquet cache, so Spark infers no types).
 
+    On Databricks a path without a scheme means DBFS, not the driver's disk where the cache is:
+    there the DataFrame is built from the pandas one instead."""
+    from course.spark import get_spark, on_databricks
+
+    if spark is None:
         spark = get_spark()
+    if on_databricks():
+        return spark.createDataFrame(load(name, seed))
     return spark.read.parquet(str(cache(name, seed)))

@@ -36,7 +36,8 @@ def notebook_name() -> str | None:
 def start_tracking(experiment: str | None = None) -> str:
     """Use the course's local store and the experiment ``experiment``; return its id.
 
-    On Databricks the workspace's own tracking server is kept: only the experiment is chosen.
+    On Databricks the workspace's own tracking server is kept: only the experiment is chosen, in
+    the learner's home folder (``databricks_experiment_path``) unless ``experiment`` is a path.
     """
     import logging
 
@@ -57,7 +58,18 @@ def start_tracking(experiment: str | None = None) -> str:
             experiment_id = found.experiment_id
         mlflow.set_experiment(experiment_id=experiment_id)
         return experiment_id
+    if not name.startswith("/"):
+        from course.spark import get_spark
+
+        user = get_spark().sql("SELECT current_user()").first()[0]
+        name = databricks_experiment_path(name, user)
     return mlflow.set_experiment(name).experiment_id
+
+
+def databricks_experiment_path(name: str, user: str) -> str:
+    """Databricks names an experiment by its workspace path and refuses a bare name: the course's
+    experiments go to the learner's home folder, ``/Users/<user>/ml-associate-course-<name>``."""
+    return f"/Users/{user}/ml-associate-course-{name}"
 
 
 def ui_command() -> str:

@@ -70,3 +70,14 @@ def test_spark_dataframe_matches_pandas(spark):
     assert sdf.count() == len(pdf)
     assert dict(sdf.dtypes)["species"] == "string"
     assert sdf.filter("sex IS NULL").count() == pdf["sex"].isna().sum()
+
+
+@pytest.mark.spark
+def test_on_databricks_the_dataframe_is_built_from_pandas_not_a_driver_path(spark, monkeypatch):
+    # A path without a scheme means DBFS there; the parquet cache is on the driver's disk.
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
+    sdf = datasets.load_spark("penguins", spark)
+    assert sdf.inputFiles() == []                      # Spark reads no file: the rows come from pandas
+    assert sdf.count() == len(datasets.load("penguins"))
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION")
+    assert datasets.load_spark("penguins", spark).inputFiles()   # locally: the parquet cache

@@ -67,3 +67,9 @@ def test_spark_models_get_pinned_requirements():
     import pyspark
 
     assert tracking.spark_requirements() == [f"pyspark=={pyspark.__version__}"]
+
+
+def test_databricks_experiments_live_in_the_learners_home_folder():
+    # Databricks refuses a bare experiment name: it names experiments by workspace path.
+    assert tracking.databricks_experiment_path("w3-01-mlflow-tracking", "ada@example.com") == \
+        "/Users/ada@example.com/ml-associate-course-w3-01-mlflow-tracking"
