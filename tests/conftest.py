@@ -37,6 +37,24 @@ def course_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def connect_remote(tmp_path_factory):
+    """A real Spark Connect server on 127.0.0.1 for this test process: its ``sc://`` URL."""
+    from spark_servers import connect_server
+
+    with connect_server(tmp_path_factory.mktemp("connect-server")) as remote:
+        yield remote
+
+
+@pytest.fixture(scope="session")
+def cluster_master(tmp_path_factory):
+    """A Spark standalone master and one worker on 127.0.0.1 for this test process: the master URL."""
+    from spark_servers import standalone_cluster
+
+    with standalone_cluster(tmp_path_factory.mktemp("standalone-cluster")) as master:
+        yield master
+
+
+@pytest.fixture(scope="session")
 def spark():
     from course.spark import get_spark
 
@@ -65,7 +83,8 @@ def clock() -> FakeClock:
 # Under `--dist loadfile` each of their files would run on one worker from start to end; here each
 # lesson's test is its own unit of work, so the workers share them out. Every other file, and every
 # notebook that nbval runs cell by cell, stays whole on one worker, as loadfile keeps it.
-PER_LESSON_FILES = ("tests/test_answer_catalogs.py", "tests/test_spark_connect.py", "tests/test_autograde.py")
+PER_LESSON_FILES = ("tests/test_answer_catalogs.py", "tests/test_spark_connect.py", "tests/test_spark_cluster.py",
+                    "tests/test_autograde.py")
 
 
 def work_unit(nodeid: str) -> str:

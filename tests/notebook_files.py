@@ -28,3 +28,36 @@ def answer_regions(source: str) -> tuple[str, str]:
         else:
             (inside if within else outside).append(line)
     return "\n".join(outside), "\n".join(inside)
+
+
+def lesson_notebooks() -> list[Path]:
+    """The lesson notebooks of source/ (not the quizzes or the mock exam)."""
+    import nbformat
+
+    return [p for p in source_notebooks()
+            if "questions" not in nbformat.read(p, as_version=4).metadata.get("course", {})]
+
+
+def execute_lesson(path: Path, prelude: str, epilogue: str = "", timeout: int = 300):
+    """Run a lesson top to bottom in a fresh kernel, after a ``prelude`` cell (environment
+    variables that choose the Spark to use) and before an optional ``epilogue`` cell; return the
+    executed notebook, whose cell 0 is the prelude."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells = [nbformat.v4.new_code_cell(prelude), *notebook.cells,
+                      *([nbformat.v4.new_code_cell(epilogue)] if epilogue else [])]
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return notebook
+
+
+def cell_errors(notebook) -> list[str]:
+    """'cell N: Error: message' for every cell that raised (N counts the lesson's own cells)."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                found.append(f"cell {index - 1}: {output.ename}: {output.evalue[:300]}")
+    return found
