@@ -57,8 +57,9 @@ def plan(name: str = "three-week") -> list[Step]:
             week_lessons = [lesson for lesson in lessons if lesson.week == week]
             covered = sorted({lesson.domain for lesson in week_lessons})
             topic = " and ".join(f"{d} {domains[d]['name']}" for d in covered)
-            steps += [_lesson_step(f"Week {week} ({topic})", lesson) for lesson in week_lessons]
-            steps.append(Step(f"Week {week}", f"the week {week} review quiz", path=_quiz_path(week)))
+            when = f"Week {week} ({topic})"
+            steps += [_lesson_step(when, lesson) for lesson in week_lessons]
+            steps.append(Step(when, f"the week {week} review quiz", path=_quiz_path(week)))
         steps += [Step("End of week 3", "a timed mock exam (`course exam --seed 1`), then its review"),
                   Step("End of week 3", "`course quiz --weak`, then a second mock exam (`--seed 2`)")]
     elif name == "fast-track":
@@ -117,6 +118,7 @@ def next_steps(summary: progress_report.Summary | None = None, name: str = "thre
 
 
 def text(summary: progress_report.Summary | None = None, name: str = "three-week") -> str:
+    """The plan with its lessons ticked ([x] every exercise solved, [~] some), then the next steps."""
     summary = summary or progress_report.summarize()
     by_id = {lesson.id: lesson for lesson in summary.lessons}
     lines = [f"Study plan: {name}", ""]
@@ -125,9 +127,13 @@ def text(summary: progress_report.Summary | None = None, name: str = "three-week
         if step.when != when:
             lines.append(step.when)
             when = step.when
-        mark = "[x]" if step.lesson and summary.lesson_done(by_id[step.lesson]) else "[ ]"
         if not step.lesson:
-            mark = "   "
-        lines.append(f"  {mark} {step.what}" + (f"  ({step.path})" if step.path and not step.lesson else ""))
+            lines.append(f"      {step.what}" + (f"  ({step.path})" if step.path else ""))
+            continue
+        lesson = by_id[step.lesson]
+        listed = summary.exercises_by_lesson.get(lesson.stem, [])
+        solved = sum(e in summary.solved for e in listed)
+        mark = "[x]" if summary.lesson_done(lesson) else ("[~]" if solved else "[ ]")
+        lines.append(f"  {mark} {step.what}" + (f"  ({solved} of {len(listed)} exercises)" if 0 < solved < len(listed) else ""))
     lines += ["", "Next:"] + [f"  - {line}" for line in next_steps(summary, name)]
     return "\n".join(lines)

@@ -82,3 +82,5 @@ def test_the_plan_text_ticks_finished_lessons(store):
     _solve(summary.exercises_by_lesson[coverage.lessons()[0].stem])
     text = study_plan.text(name="three-week")
     assert "[x] w1-01 " in text and "[ ] w1-02 " in text and "Next:" in text
+    _solve(summary.exercises_by_lesson[coverage.lessons()[1].stem][:1])
+    assert "[~] w1-02 " in study_plan.text(name="three-week")
