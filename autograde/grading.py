@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 
 from autograde import nbgrader_run
+from autograde.memory import PeakMemory
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Result:
     student: str
     cells: list[CellScore]
     autograded: dict[str, nbformat.NotebookNode]  # notebook name -> executed notebook
+    peak_memory: int = 0  # bytes (PSS) at the peak of the kernels nbgrader ran, with their JVMs and workers
 
     @property
     def score(self) -> float:
@@ -101,8 +103,10 @@ def _autograde_in_scratch(assignment: str, student: str, root: Path, submission:
             shutil.copyfile(submission, submitted / notebook)
         db = course / "gradebook.db"
         nbgrader_run.run(["generate_assignment", assignment, "--force"], root=course, db=db)
+        peak = PeakMemory(include_root=False)   # the kernels nbgrader starts, and all they start
         try:
-            nbgrader_run.run(["autograde", assignment, "--force", f"--student={student}"], root=course, db=db)
+            nbgrader_run.run(["autograde", assignment, "--force", f"--student={student}"], root=course, db=db,
+                             peak=peak)
         except nbgrader_run.NbgraderError as failure:
             if any(sign in str(failure) for sign in _KERNEL_DIED):
                 raise KernelDied(str(failure)) from None
@@ -118,4 +122,4 @@ def _autograde_in_scratch(assignment: str, student: str, root: Path, submission:
                         cells.append(CellScore(graded.name, grade.name, grade.score, grade.max_score))
         graded_dir = course / "autograded" / student / assignment
         executed = {p.stem: nbformat.read(p, as_version=4) for p in graded_dir.glob("*.ipynb")}
-    return Result(assignment, student, cells, executed)
+    return Result(assignment, student, cells, executed, peak.pss)

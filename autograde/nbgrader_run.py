@@ -6,10 +6,13 @@ applies.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from autograde.memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,14 +30,25 @@ def environment(extra: dict | None = None) -> dict:
     return env
 
 
-def run(args: list[str], root: Path = ROOT, db: Path | None = None, timeout: float = 3600) -> str:
-    """``nbgrader <args>`` in ``root``; returns its log, raises NbgraderError on failure."""
+def run(args: list[str], root: Path = ROOT, db: Path | None = None, timeout: float = 3600,
+        peak: PeakMemory | None = None) -> str:
+    """``nbgrader <args>`` in ``root``; returns its log, raises NbgraderError on failure. With
+    ``peak``, the memory of nbgrader's process tree (its kernels and their Spark JVMs too) is
+    sampled while it runs and its peak kept there."""
     command = [sys.executable, "-m", "nbgrader", *args]
     if db is not None:
         command.append(f"--CourseDirectory.db_url=sqlite:///{Path(db).resolve()}")
-    result = subprocess.run(command, cwd=root, env=environment(), capture_output=True, text=True, timeout=timeout)
-    log = result.stdout + result.stderr
-    if result.returncode != 0 or "[ERROR]" in log or "| ERROR]" in log:
+    with subprocess.Popen(command, cwd=root, env=environment(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        with peak.watching(process.pid) if peak is not None else contextlib.nullcontext():
+            try:
+                stdout, stderr = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                raise
+    log = stdout + stderr
+    if process.returncode != 0 or "[ERROR]" in log or "| ERROR]" in log:
         raise NbgraderError(f"nbgrader {' '.join(args)} failed:\n{log[-4000:]}")
     return log
 

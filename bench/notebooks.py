@@ -20,35 +20,17 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import nbformat
-import psutil
 from nbclient import NotebookClient
+
+from autograde.memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 90
 BUDGET_BYTES = 1.5 * 1024**3
-
-
-def tree_memory(pid: int) -> tuple[int, int]:
-    """(PSS, RSS) of a process and all its descendants, in bytes."""
-    try:
-        parent = psutil.Process(pid)
-        procs = [parent, *parent.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0, 0
-    pss = rss = 0
-    for proc in procs:
-        try:
-            info = proc.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        pss += getattr(info, "pss", info.rss)   # PSS is Linux-only; elsewhere RSS stands in
-        rss += info.rss
-    return pss, rss
 
 
 def run_notebook(path: Path) -> tuple[float, int, int, int]:
@@ -56,30 +38,14 @@ def run_notebook(path: Path) -> tuple[float, int, int, int]:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
-    peak, stop = [0, 0], threading.Event()
+    peak = PeakMemory()
     started = time.perf_counter()
-    with client.setup_kernel():
-        pid = client.km.provisioner.process.pid
-
-        def record() -> None:
-            pss, rss = tree_memory(pid)
-            peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
-
-        def sample() -> None:
-            while not stop.is_set():
-                record()
-                stop.wait(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+    with client.setup_kernel(), peak.watching(client.km.provisioner.process.pid):
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
-        record()
-        stop.set()
-        sampler.join()
     seconds = time.perf_counter() - started
     errors = sum(1 for c in notebook.cells if any(o.output_type == "error" for o in c.get("outputs", [])))
-    return seconds, peak[0], peak[1], errors
+    return seconds, peak.pss, peak.rss, errors
 
 
 def main() -> int:

@@ -7,6 +7,18 @@ from notebook_files import RELEASE, SOURCE, assignments
 
 pytestmark = [pytest.mark.notebooks]
 
+# mybinder.org restarts a kernel that goes over 2 GB, read here as 2 * 10**9 bytes (the stricter reading).
+BINDER_MEMORY = 2 * 10**9
+
+
+def assert_fits_binder(result: grading.Result) -> None:
+    """nbgrader runs every notebook of the assignment top to bottom, in a fresh kernel each, as a
+    Binder visitor would; the peak is that of the kernel with everything it starts (Spark's JVM and
+    Python workers, model servers)."""
+    peak = result.peak_memory
+    assert 0 < peak < BINDER_MEMORY, (f"{result.assignment}: its notebooks peaked at {peak / 2**30:.2f} GiB "
+                                      "(PSS of the kernel and all it starts); Binder allows 2 GB")
+
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_solution_gets_full_marks(assignment):
@@ -14,12 +26,18 @@ def test_solution_gets_full_marks(assignment):
     assert result.max_score > 0
     failed = [c.grade_id for c in result.cells if c.score < c.max_score]
     assert not failed, f"cells without full marks: {failed}"
+    for name, notebook in result.autograded.items():   # no cell of the solution may raise
+        for cell in notebook.cells:
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            assert not errors, f"{name}: a cell of the solution raised {errors[0].ename}: {errors[0].evalue[:300]}"
+    assert_fits_binder(result)
 
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_untouched_release_gets_zero_and_says_not_attempted(assignment):
     result = grading.autograde_folder(assignment, RELEASE / assignment, "untouched")
     assert result.max_score > 0 and result.score == 0, [(c.grade_id, c.score) for c in result.cells if c.score]
+    assert_fits_binder(result)
     for name, notebook in result.autograded.items():
         for cell in notebook.cells:
             if cell.cell_type != "code":
