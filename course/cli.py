@@ -202,13 +202,20 @@ def progress_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_command(args: argparse.Namespace) -> int:
-    """One self-contained HTML page of the learner's progress."""
-    from course import paths, progress_report
+def _page_target(args: argparse.Namespace, name: str) -> Path:
+    """Where a page the course writes goes: ``--output``, else the workspace, else the data folder."""
+    from course import paths
 
     workspace = Path(args.workspace)
-    default = workspace if workspace.is_dir() else paths.data_dir()
-    target = Path(args.output) if args.output else default / "progress-report.html"
+    return Path(args.output) if args.output else (workspace if workspace.is_dir() else paths.data_dir()) / name
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """One self-contained HTML page of the learner's progress."""
+    from course import progress_report
+
+    workspace = Path(args.workspace)
+    target = _page_target(args, "progress-report.html")
     base = ""   # links to lesson sections are relative to the workspace
     if workspace.is_dir():
         relative = os.path.relpath(workspace.resolve(), target.parent.resolve())
@@ -228,13 +235,10 @@ def plan_command(args: argparse.Namespace) -> int:
 
 def guide_command(args: argparse.Namespace) -> int:
     """The study guide as one HTML page, its checklist ticked from progress."""
-    from course import paths, study_guide
+    from course import study_guide
 
-    workspace = Path(args.workspace)
-    target = Path(args.output) if args.output else \
-        (workspace if workspace.is_dir() else paths.data_dir()) / "study-guide.html"
     try:
-        written = study_guide.write_html(target)
+        written = study_guide.write_html(_page_target(args, "study-guide.html"))
     except study_guide.GuideError as problem:
         print(f"course guide: {problem}", file=sys.stderr)
         return 2
@@ -275,17 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     moves.add_argument("--reset", action="store_true", help="delete your record (asks first, keeps a backup)")
     prog.add_argument("--yes", action="store_true", help="with --reset: do not ask")
     prog.set_defaults(func=progress_command)
-    rep = commands.add_parser("report", help="your progress as one HTML page with plots")
-    rep.add_argument("--output", help="the HTML file (default: progress-report.html in your workspace)")
-    rep.add_argument("--workspace", default="workspace")
-    rep.set_defaults(func=report_command)
+    for name, page, helped, run in (("report", "progress-report.html", "your progress as one HTML page with plots",
+                                     report_command),
+                                    ("guide", "study-guide.html", "the study guide as one HTML page", guide_command)):
+        writer = commands.add_parser(name, help=helped)
+        writer.add_argument("--output", help=f"the HTML file (default: {page} in your workspace)")
+        writer.add_argument("--workspace", default="workspace")
+        writer.set_defaults(func=run)
     plan_parser = commands.add_parser("plan", help="a study plan and what to do next")
     plan_parser.add_argument("--plan", default="three-week", choices=["three-week", "fast-track", "last-week"])
     plan_parser.set_defaults(func=plan_command)
-    guide = commands.add_parser("guide", help="the study guide as one HTML page")
-    guide.add_argument("--output", help="the HTML file (default: study-guide.html in your workspace)")
-    guide.add_argument("--workspace", default="workspace")
-    guide.set_defaults(func=guide_command)
     sync = commands.add_parser("workspace", help="copy new student notebooks into your workspace")
     sync.add_argument("--release", default="release")
     sync.add_argument("--workspace", default="workspace")

@@ -335,16 +335,21 @@ def _resources(guide: Guide, links: bool) -> str:
     return "\n".join(lines)
 
 
+def _lesson_sections(guide: Guide, links: bool) -> list[str]:
+    """The markdown of the parts gathered from the lessons: intro, traps, comparisons, mistakes."""
+    parts = [_intro(guide)]
+    parts += _points("Exam traps", "Per domain, the traps of every lesson's *Exam traps* box.",
+                     guide.traps, links=links)
+    parts += _comparisons(guide, links=links)
+    parts += _points("Common mistakes", "Per domain, the mistakes the lessons' checks catch most, "
+                     "from each lesson's recap.", guide.mistakes, links=links)
+    return parts
+
+
 def notebook(folder: Path | None = None) -> nbformat.NotebookNode:
     """The study guide as a notebook: markdown, and one code cell that shows the checklist."""
     guide = build(folder)
-    markdown = [_intro(guide)]
-    markdown += _points("Exam traps", "Per domain, the traps of every lesson's *Exam traps* box.",
-                        guide.traps, links=True)
-    markdown += _comparisons(guide, links=True)
-    markdown += _points("Common mistakes", "Per domain, the mistakes the lessons' checks catch most, "
-                        "from each lesson's recap.", guide.mistakes, links=True)
-    cells = [new_markdown_cell(text) for text in markdown]
+    cells = [new_markdown_cell(text) for text in _lesson_sections(guide, links=True)]
     cells += [new_markdown_cell(_checklist_intro()), new_code_cell(CHECKLIST_CODE),
               new_markdown_cell(_exam_day_markdown()), new_markdown_cell(_resources(guide, links=True))]
     page = new_notebook(cells=cells, metadata={
@@ -421,13 +426,7 @@ def html(items=None, folder: Path | None = None) -> str:
     guide = build(folder)
     if items is None:
         items = _default_items()
-    parts = [_intro(guide)]
-    parts += _points("Exam traps", "Per domain, the traps of every lesson's *Exam traps* box.",
-                     guide.traps, links=False)
-    parts += _comparisons(guide, links=False)
-    parts += _points("Common mistakes", "Per domain, the mistakes the lessons' checks catch most, "
-                     "from each lesson's recap.", guide.mistakes, links=False)
-    body = "\n".join(_render(part) for part in parts)
+    body = "\n".join(_render(part) for part in _lesson_sections(guide, links=False))
     body += _render("## Exam-day checklist\n\n### Are you ready?\n\nTicked from your progress when this "
                     "page was written.") + _checklist_html(items)
     body += _render(_exam_day_markdown()) + _render(_resources(guide, links=False))
