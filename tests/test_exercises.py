@@ -67,3 +67,17 @@ def test_hints_escalate_without_the_solution(exercise):
 def test_guessable_exercises_check_their_form(exercise):
     if exercise.guessable:
         assert exercise.form is not None, f"{exercise.id}: a guessable exercise needs a form check for classroom mode"
+
+
+def test_a_late_load_from_an_earlier_job_is_not_counted(tmp_path):
+    # A task of a failed job can finish loading after the next check reset the counter: its line
+    # arrives late but says when its load began, so the next count leaves it out.
+    from course.exercises.w3_batch_inference import LoadCounter
+
+    counter = LoadCounter(tmp_path / "model", tmp_path / "loads.log")
+    began_before_reset = counter.since - 1.0
+    counter.reset()
+    with open(counter.log_path, "a") as log:
+        log.write(f"101 {began_before_reset}\n")          # the earlier job's late line
+        log.write(f"102 {counter.since + 0.5}\n")         # a load of this job
+    assert counter.count() == 1

@@ -21,6 +21,7 @@ import atexit
 import math
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from course.checks import CheckFailed, Exercise, describe, expect, expect_type
@@ -63,19 +64,28 @@ class LoadCounter:
 
     def load(self):
         import os
+        import time
 
         import mlflow.pyfunc
 
+        started = time.time()
         model = mlflow.pyfunc.load_model(self.model_dir)
         with open(self.log_path, "a") as log:
-            log.write(f"{os.getpid()}\n")
+            log.write(f"{os.getpid()} {started}\n")
         return model
 
     def count(self) -> int:
+        """Loads that started since the last ``reset()``. A task of an earlier job that failed can
+        still be loading when the next job starts (Spark stops its Python worker a little later):
+        its line is written late but says when its load began, so it is not counted."""
         path = Path(self.log_path)
-        return len(path.read_text().splitlines()) if path.exists() else 0
+        if not path.exists():
+            return 0
+        return sum(1 for line in path.read_text().splitlines()
+                   if len(line.split()) < 2 or float(line.split()[1]) >= self.since)
 
     def reset(self) -> None:
+        self.since = time.time()
         Path(self.log_path).write_text("")
 
     def __repr__(self) -> str:
