@@ -63,6 +63,10 @@ def doctor(args: argparse.Namespace) -> int:
             count = session.range(1000).selectExpr("sum(id) AS s").first()["s"]
             assert count == 499500, count
             line("spark start + query", f"{time.perf_counter() - started:.1f} s")
+            from course import engine
+
+            if engine.serves(session):
+                line("spark runs on", f"the course engine ({engine.status().url}; `course engine status`)")
             archive = course_spark.class_archive_path()
             line("class archive", "ready" if archive.exists() else "missing: run `course warmup` for a faster start")
         except Exception as exc:  # report, don't crash: this is a diagnosis tool
@@ -246,6 +250,27 @@ def guide_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def engine_command(args: argparse.Namespace) -> int:
+    """The course engine: the local Spark Connect server the learner's notebooks share."""
+    from course import engine
+
+    problem = engine.interface_problem()
+    if problem:
+        print(f"course engine: {problem}; notebooks use a classic session each", file=sys.stderr)
+        return 2
+    if args.action == "stop":
+        print("Stopped the course engine." if engine.stop() else "The course engine was not running.")
+        return 0
+    if args.action == "start":
+        try:
+            engine.start()
+        except engine.EngineError as problem:
+            print(f"course engine: {problem}", file=sys.stderr)
+            return 1
+    print(engine.status().text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -293,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--release", default="release")
     sync.add_argument("--workspace", default="workspace")
     sync.set_defaults(func=workspace)
+    engine_parser = commands.add_parser("engine", help="the local Spark server your notebooks share: status, start, stop")
+    engine_parser.add_argument("action", nargs="?", default="status", choices=["status", "start", "stop"])
+    engine_parser.set_defaults(func=engine_command)
     lab_parser = commands.add_parser("lab", help="open JupyterLab on your workspace, without nbgrader's instructor tools")
     lab_parser.add_argument("--workspace", default="workspace")
     lab_parser.epilog = "Other options (--port=8890, --no-browser...) are passed on to jupyter lab."

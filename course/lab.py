@@ -54,6 +54,7 @@ def run(workspace: Path, extra: list[str] | None = None) -> int:
     workspace = Path(workspace)
     if not workspace.is_dir():
         raise ValueError(f"no workspace folder at {workspace}: run `course workspace` first")
+    start_engine_in_background()
     try:
         return subprocess.call(command(workspace, extra), env=environment())
     except KeyboardInterrupt:
@@ -74,3 +75,18 @@ def configure_environment(prefix: Path | str = sys.prefix) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     return list(targets.values())
+
+
+def start_engine_in_background() -> None:
+    """Start the course engine while JupyterLab opens, so the first notebook finds it running
+    (``course.engine``; nothing happens where notebooks use a classic session each)."""
+    import subprocess
+
+    from course import engine
+
+    if not engine.wanted() or engine.interface_problem():
+        return
+    engine.log_dir().mkdir(exist_ok=True)
+    with open(engine.log_dir() / "start.log", "ab") as log:
+        subprocess.Popen([sys.executable, "-m", "course.cli", "engine", "start"], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log, start_new_session=True)

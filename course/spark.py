@@ -5,9 +5,12 @@ Where it runs decides what it returns:
 * in a Databricks notebook, the session that is already there;
 * with ``SPARK_REMOTE`` set (``sc://host:15002``), a Spark Connect session;
 * with ``SPARK_MASTER`` set (``spark://host:7077``, ``local[4]``...), a session on that master;
-* otherwise a local session sized for a 2-core laptop or Binder's 2 GB.
+* otherwise a session on the course engine (``course.engine``): one local Spark Connect server
+  that all the learner's notebooks share, started by the first of them;
+* with ``classic=True``, under grading, or with ``COURSE_ENGINE=off``, a classic local session of
+  its own, sized for a 2-core laptop or Binder's 2 GB.
 
-The local session starts fast, each step measured by ``bench/startup.py``: a class-data-sharing
+The classic local session starts fast, each step measured by ``bench/startup.py``: a class-data-sharing
 archive mapped at its own address (with unsigned copies of Spark's two signed jars, so it holds
 the code generator too), the client JIT compiler, the JVM started without spark-submit's
 scripts (``course.spark_launch``), Spark's slowest one-off initialisations run on two
@@ -258,16 +261,29 @@ def is_connect(spark) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-def get_spark(app_name: str = "course"):
-    """Return a SparkSession for the environment the notebook runs in (see module doc)."""
+def get_spark(app_name: str = "course", classic: bool = False):
+    """Return a SparkSession for the environment the notebook runs in (see module doc).
+
+    ``classic=True`` asks for a classic local session instead of the course engine, for a lesson
+    that needs the classic API (``sparkContext``, RDDs); ``SPARK_REMOTE`` and ``SPARK_MASTER`` still
+    decide where Spark runs when they are set."""
     if on_databricks():
         from pyspark.sql import SparkSession
 
         return SparkSession.builder.getOrCreate()
+    from course import engine
+
     if "pyspark.sql" in sys.modules:  # a session can only be running if PySpark was imported
         from pyspark.sql import SparkSession
 
         active = SparkSession.getActiveSession()
+        if engine.serves(active):
+            if classic:
+                raise RuntimeError("This notebook already uses the course engine (Spark Connect); restart its "
+                                   "kernel (Kernel > Restart) to get the classic session it asks for.")
+            if engine.alive():
+                return active
+            return engine.session()   # its engine is gone: says so and starts a fresh one
         if active is not None:
             return active
     # Python workers must run this interpreter, or pandas UDFs fail inside a virtualenv (a local
@@ -289,6 +305,11 @@ def get_spark(app_name: str = "course"):
                    .config("spark.local.dir", str(spark_dir("tmp"))))
         with _jvm_output_to(driver_log_path()):
             return builder.getOrCreate()
+    if not classic and not os.environ.get("SPARK_MASTER") and engine.wanted():
+        return engine.session()
+    # Inherited from a parent process that used the engine (a notebook's `!course grade ...`):
+    # it would make PySpark look for a Spark Connect server instead of starting classic Spark.
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
     settings = local_conf(app_name)
     threading.Thread(target=_prefetch, name="course-prefetch", daemon=True).start()
@@ -403,7 +424,7 @@ def warm_up() -> None:
     from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
     from pyspark.ml.regression import LinearRegression
 
-    spark = get_spark("warm-up")
+    spark = get_spark("warm-up", classic=True)
     rows = [(float(i), float(i % 7), "abc"[i % 3], 2.0 * i + 1.0, float(i % 2)) for i in range(200)]
     df = spark.createDataFrame(rows, ["x1", "x2", "cat", "y", "label"])
     train, test = df.randomSplit([0.8, 0.2], seed=42)

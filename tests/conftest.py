@@ -58,7 +58,7 @@ def cluster_master(tmp_path_factory):
 def spark():
     from course.spark import get_spark
 
-    session = get_spark("tests")
+    session = get_spark("tests", classic=True)
     yield session
     session.stop()
 

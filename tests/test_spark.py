@@ -101,7 +101,7 @@ def test_session_starts_quietly_and_reuses_itself():
     """No JVM or log4j line reaches the notebook; a second call returns the same session."""
     code = textwrap.dedent("""
         from course.spark import get_spark, driver_log_path
-        spark = get_spark("quiet")
+        spark = get_spark("quiet", classic=True)
         assert get_spark() is spark
         assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
         print("rows", spark.range(10).count())
@@ -190,7 +190,7 @@ def test_python_worker_daemon_is_started_in_the_background():
     code = textwrap.dedent("""
         import threading, psutil
         from course.spark import get_spark
-        spark = get_spark("workers")
+        spark = get_spark("workers", classic=True)
         for thread in threading.enumerate():
             if thread.name == "course-python-workers":
                 thread.join(timeout=120)
@@ -230,7 +230,7 @@ def test_class_archive_is_built_mapped_and_holds_the_code_generator(tmp_path):
         import subprocess
         import course.spark as s
         s.build_class_archive()
-        spark = s.get_spark("archive")
+        spark = s.get_spark("archive", classic=True)
         jvm = spark.sparkContext._jvm
         source = jvm.java.lang.Class.forName("org.codehaus.janino.ClassBodyEvaluator")
         print("janino", source.getProtectionDomain().getCodeSource().getLocation().getPath())

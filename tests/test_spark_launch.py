@@ -60,7 +60,7 @@ def test_the_session_runs_on_a_directly_started_jvm():
     code = textwrap.dedent("""
         import os
         from course.spark import get_spark
-        spark = get_spark("direct")
+        spark = get_spark("direct", classic=True)
         process = spark.sparkContext._gateway.proc
         print("program", os.path.basename(process.args[0]))
         print("hashseed", spark._jvm.java.lang.System.getenv("PYTHONHASHSEED"))
@@ -82,10 +82,10 @@ def test_a_second_session_after_stop_reuses_the_jvm():
     code = textwrap.dedent("""
         import psutil
         from course.spark import get_spark
-        first = get_spark("first")
+        first = get_spark("first", classic=True)
         jvm = first.sparkContext._gateway.proc.pid
         first.stop()
-        second = get_spark("second")
+        second = get_spark("second", classic=True)
         print("same", second.sparkContext._gateway.proc.pid == jvm)
         javas = [p for p in psutil.Process().children() if "java" in p.name()]
         print("javas", len(javas))
