@@ -1,6 +1,7 @@
-"""Cold start plus a lesson's first workload: the course's session against PySpark's stock builder.
+"""A lesson's first workload in a fresh process: stock PySpark, the classic course session and the
+course engine, cold and warm.
 
-Each run is a fresh Python process (so a fresh JVM) that starts a session and does a workload:
+Each run is a fresh Python process, as a notebook's kernel is, that gets a session and does a workload:
 
 * ``lesson`` (the headline): what the first cells of a lesson do (week 1, lesson 05). Read the
   ``listings`` dataset from its parquet file, ``randomSplit`` it, fit a ``Pipeline`` of an
@@ -9,30 +10,39 @@ Each run is a fresh Python process (so a fresh JVM) that starts a session and do
 * ``synthetic`` (secondary): ``createDataFrame`` of 100 rows, a ``VectorAssembler`` and one
   ``LinearRegression`` fit; smaller than any lesson, so it flatters whichever session starts faster.
 
-The two variants differ only in the lines that start the session: ``stock`` is
-``SparkSession.builder.master('local[2]').getOrCreate()``, ``course`` is ``get_spark()`` as a lesson
-calls it (its default, classic local session). Both read the same parquet file with
-``spark.read.parquet``, as ``course.datasets.load_spark`` does; it is written once before any run,
-so neither pays for generating the data. The variants alternate run after run (stock first in
-odd runs, course first in even ones), so machine noise hits both alike.
+The variants differ only in the lines that start the session:
+
+* ``stock``: ``SparkSession.builder.master('local[2]').getOrCreate()``;
+* ``classic``: ``get_spark(classic=True)``, the course's own classic session (class-data-sharing
+  archive, direct launch, background initialisation; what grading and the classic lessons use);
+* ``engine-cold``: ``get_spark()`` with no course engine running: the process starts it;
+* ``engine-warm``: ``get_spark()`` with the engine already running (started by the cold run just
+  before): what every notebook after the first one sees.
+
+All read the same parquet file with ``spark.read.parquet``, as ``course.datasets.load_spark`` does;
+it is written once before any run. Each run's order alternates (stock and classic first in odd
+runs, the engine pair first in even ones; cold always before warm), so machine noise hits all
+alike, and the engine is stopped after the warm run, so the others run beside no server.
 
 Printed per variant, as min/median/max over the runs: the time to the workload's result, measured
-inside the child from its first line; the whole process tree, from launch until its last process
-(Python, the JVM, Spark's Python workers) has ended; and, as a median, the tree's peak memory
-(proportional set size, sampled every 0.2 s by ``autograde.memory``, as ``bench/notebooks.py``
-does). The last line is the headline: the ratio of the lesson workload's medians, which is what a
-lesson sees.
+inside the child from its first line; the whole process, from launch until it and every process it
+started have ended (the engine, which outlives its notebooks, and its watchdog are not waited
+for); and, as a median, the peak memory (proportional set size, sampled every 0.2 s by
+``autograde.memory``) of the process tree, **plus the engine's whole tree** (server JVM and its
+Python workers) for the engine variants. Then the memory of three notebooks open at once: three
+processes that each run the lesson workload and stay open, on the engine (one server) and on
+classic sessions (three JVMs), summed over every process, server included. The last lines are the
+headlines: ratios of the lesson workload's medians, stock / each variant.
 
     .venv/bin/python bench/startup.py [--runs 5] [--lesson-only]
 
-The course's session uses its class-data-sharing archive; building it is a one-off cost (run
-``course warmup``), timed and printed here when the archive is missing. Its first start in a new
-data folder also asks Spark's launcher for the JVM command once (later starts reuse it); that
-first run is counted like the others.
+The classic session uses its class-data-sharing archive; building it is a one-off cost (run
+``course warmup``), timed and printed here when the archive is missing.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -82,8 +92,11 @@ WORKLOADS = {w.name: w for w in (LESSON, SYNTHETIC)}
 SESSIONS = {
     "stock": "from pyspark.sql import SparkSession\n"
              "spark = SparkSession.builder.master('local[2]').getOrCreate()\n",
-    "course": "from course.spark import get_spark\nspark = get_spark()\n",
+    "classic": "from course.spark import get_spark\nspark = get_spark(classic=True)\n",
+    "engine-cold": "from course.spark import get_spark\nspark = get_spark()\n",
+    "engine-warm": "from course.spark import get_spark\nspark = get_spark()\n",
 }
+ENGINE_VARIANTS = ("engine-cold", "engine-warm")
 
 MARK = "REACHED"
 
@@ -96,19 +109,61 @@ def child_code(variant: str, workload: Workload, listings: str) -> str:
             + f"print({MARK!r}, time.time() - START, flush=True)\nspark.stop()\n")
 
 
-class TreeWatch(PeakMemory):
-    """Peak memory of a process tree, remembering every descendant it saw (to wait for them)."""
+def engine_tree() -> list[psutil.Process]:
+    """The running course engine's processes (server JVM, its Python workers), or none."""
+    from course import engine
 
-    def __init__(self, interval: float = 0.2):
+    record = engine._recorded()
+    try:
+        server = psutil.Process(record["pid"]) if record else None
+        return [server, *server.children(recursive=True)] if server else []
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _is_engine_part(proc: psutil.Process, engine: set[int]) -> bool:
+    """The engine's server or watchdog: they outlive the notebook that started them."""
+    try:
+        return proc.pid in engine or "course.engine" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def memory_of(procs) -> tuple[int, int]:
+    pss = rss = 0
+    for proc in procs:
+        try:
+            info = proc.memory_full_info()
+        except psutil.Error:
+            continue
+        pss, rss = pss + getattr(info, "pss", info.rss), rss + info.rss
+    return pss, rss
+
+
+class TreeWatch(PeakMemory):
+    """Peak memory of process trees (plus the engine's, when asked), remembering every descendant
+    seen (to wait for them)."""
+
+    def __init__(self, interval: float = 0.2, with_engine: bool = False):
         super().__init__(interval)
+        self.with_engine = with_engine
         self.seen: set[psutil.Process] = set()
+        self.pids: list[int] = []
 
     def record(self, pid: int) -> None:
-        super().record(pid)
-        try:
-            self.seen.update(psutil.Process(pid).children(recursive=True))
-        except psutil.NoSuchProcess:
-            pass
+        server = engine_tree() if self.with_engine else []
+        engine = {p.pid for p in server}
+        procs = []
+        for root in self.pids or [pid]:
+            try:
+                parent = psutil.Process(root)
+                procs += [parent, *parent.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+        mine = [p for p in procs if not _is_engine_part(p, engine)]
+        self.seen.update(mine[1:] if not self.pids else mine)
+        pss, rss = memory_of([*mine, *server])
+        self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
 
     def wait_for_descendants(self, timeout: float = 60) -> None:
         """Return once every descendant seen has ended (a JVM outlives its Python by a moment)."""
@@ -134,7 +189,7 @@ class Run:
 def run_once(variant: str, workload: Workload, listings: str, env: dict, log_dir: str) -> Run:
     code = child_code(variant, workload, listings)
     out_path = os.path.join(log_dir, f"{variant}-{workload.name}.out")
-    watch = TreeWatch()
+    watch = TreeWatch(with_engine=variant in ENGINE_VARIANTS)
     with open(out_path, "w") as out:  # a file, not a pipe: no grandchild holds the run open
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -162,17 +217,58 @@ def describe(values: list[float]) -> str:
     return f"min {min(values):5.2f}  median {statistics.median(values):5.2f}  max {max(values):5.2f}"
 
 
-def median_ratio(runs: dict[str, list[Run]], field: str) -> float:
-    stock, course = (statistics.median(getattr(r, field) for r in runs[v]) for v in ("stock", "course"))
-    return stock / course
+def median_ratio(runs: dict[str, list[Run]], field: str, variant: str) -> float:
+    stock, other = (statistics.median(getattr(r, field) for r in runs[v]) for v in ("stock", variant))
+    return stock / other
 
 
 def summarise(workload: Workload, runs: dict[str, list[Run]]) -> None:
     for variant in SESSIONS:
         rs = runs[variant]
-        print(f"  {variant:<7} {workload.milestone}: {describe([r.reached for r in rs])}   "
-              f"whole process tree: {describe([r.whole for r in rs])}   "
-              f"peak PSS median {statistics.median(r.pss for r in rs) / 2**20:5.0f} MiB")
+        engine = " (engine included)" if variant in ENGINE_VARIANTS else ""
+        print(f"  {variant:<11} {workload.milestone}: {describe([r.reached for r in rs])}   "
+              f"whole process: {describe([r.whole for r in rs])}   "
+              f"peak PSS median {statistics.median(r.pss for r in rs) / 2**20:5.0f} MiB{engine}")
+
+
+def ratios(workload: Workload, runs: dict[str, list[Run]]) -> str:
+    return ", ".join(f"{v} {median_ratio(runs, 'reached', v):.2f}x" for v in SESSIONS if v != "stock")
+
+
+HOLD = "import sys\nsys.stdin.read()\n"   # an open notebook: it stays until told to close
+
+
+def three_notebooks(variant: str, listings: str, env: dict) -> int:
+    """Peak PSS (bytes) of three notebooks open at once, each after the lesson workload, plus the
+    engine for the engine variant."""
+    code = ("import time; START = time.time()\n" f"LISTINGS = {listings!r}\n" + SESSIONS[variant]
+            + LESSON.code + f"print({MARK!r}, flush=True)\n" + HOLD)
+    procs = []
+    watch = TreeWatch(with_engine=variant in ENGINE_VARIANTS)
+    try:
+        for _ in range(3):
+            procs.append(subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+        watch.pids = [p.pid for p in procs]
+        with watch.watching(procs[0].pid):
+            for proc in procs:
+                line = proc.stdout.readline()
+                if MARK not in line:
+                    raise SystemExit(f"three {variant} notebooks: one ended without its result")
+            time.sleep(2)   # all three open, idle, as notebooks between cells
+    finally:
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.stdin.close()
+            with contextlib.suppress(Exception):
+                proc.wait(timeout=120)
+    return watch.pss
+
+
+def stop_engine() -> None:
+    from course import engine
+
+    engine.stop()
 
 
 def main() -> None:
@@ -184,8 +280,9 @@ def main() -> None:
         parser.error("--runs must be 1 or more")
     os.environ.setdefault("COURSE_DATA", tempfile.mkdtemp(prefix="bench-startup-"))
     os.environ["COURSE_HEADLESS"] = "1"
-    # Both variants get the default local session: no Spark Connect, no other master.
-    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SPARK_MASTER")}
+    # Every variant gets a local session: no other Spark Connect server, no other master.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SPARK_REMOTE", "SPARK_MASTER", "COURSE_ENGINE", "SPARK_CONNECT_MODE_ENABLED")}
     workloads = [LESSON] if args.lesson_only else [LESSON, SYNTHETIC]
 
     from course import datasets
@@ -200,14 +297,21 @@ def main() -> None:
     load_before = os.getloadavg()
     log_dir = tempfile.mkdtemp(prefix="bench-startup-logs-")
     results = {w.name: {v: [] for v in SESSIONS} for w in workloads}
+    stop_engine()
     for run in range(args.runs):
-        order = list(SESSIONS) if run % 2 == 0 else list(reversed(SESSIONS))
+        others = ["stock", "classic"] if run % 2 == 0 else ["classic", "stock"]
+        order = [*others, *ENGINE_VARIANTS] if run % 2 == 0 else [*ENGINE_VARIANTS, *others]
         for workload in workloads:
             for variant in order:
                 results[workload.name][variant].append(run_once(variant, workload, listings, env, log_dir))
+                if variant == "engine-warm":
+                    stop_engine()
         print(f"run {run + 1}: " + "   ".join(
             f"{w.name}: " + "  ".join(f"{v} {results[w.name][v][-1].reached:.2f}s" for v in SESSIONS)
             for w in workloads), flush=True)
+    open_three = {"engine-warm": three_notebooks("engine-warm", listings, env)}
+    stop_engine()
+    open_three["classic"] = three_notebooks("classic", listings, env)
 
     load_after = os.getloadavg()
     print(f"\n{args.runs} runs each, seconds (Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
@@ -216,14 +320,16 @@ def main() -> None:
         runs = results[SYNTHETIC.name]
         print("\nsecondary, synthetic workload (createDataFrame of 100 rows, one LinearRegression fit):")
         summarise(SYNTHETIC, runs)
-        print(f"  ratio of medians (stock / course): {SYNTHETIC.milestone} {median_ratio(runs, 'reached'):.2f}x, "
-              f"whole process tree {median_ratio(runs, 'whole'):.2f}x")
+        print(f"  ratio of medians, stock / variant, {SYNTHETIC.milestone}: {ratios(SYNTHETIC, runs)}")
     runs = results[LESSON.name]
     print("\nlesson workload (read listings, randomSplit, Pipeline of Imputer, VectorAssembler and "
           "LinearRegression, one evaluation):")
     summarise(LESSON, runs)
-    print(f"\nheadline, lesson workload, ratio of medians (stock / course): {LESSON.milestone} "
-          f"{median_ratio(runs, 'reached'):.2f}x, whole process tree {median_ratio(runs, 'whole'):.2f}x")
+    print("\nthree notebooks open at once after the lesson workload, peak PSS of every process: "
+          f"on the engine {open_three['engine-warm'] / 2**30:.2f} GiB (server included), "
+          f"on classic sessions {open_three['classic'] / 2**30:.2f} GiB (Binder's limit: 2 GB = 1.86 GiB)")
+    print(f"\nheadline, lesson workload, ratio of medians (stock / variant), {LESSON.milestone}: "
+          f"{ratios(LESSON, runs)}")
 
 
 if __name__ == "__main__":

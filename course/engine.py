@@ -446,6 +446,13 @@ def stop() -> bool:
 
 # --- the watchdog -----------------------------------------------------------------------------------
 
+def _is_server(pid: int) -> bool:
+    """Whether ``pid`` is a running Spark Connect server (read from /proc, where there is one)."""
+    with contextlib.suppress(OSError):
+        return _pid_alive(pid) and b"SparkConnectServer" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return False
+
+
 def _watchdog_lock_path() -> Path:
     return engine_dir() / "watchdog.lock"
 
@@ -476,11 +483,18 @@ def watch(poll: float | None = None) -> None:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return   # another watchdog is on duty
-        idle_since = None
+        idle_since, seen = None, None
         while True:
             record = _recorded()
             if not record or not _pid_alive(record["pid"]):
+                if seen and not record:   # stopped (give it time to finish), or its folder was deleted
+                    deadline = time.time() + 15
+                    while _is_server(seen) and time.time() < deadline:
+                        time.sleep(0.5)
+                    if _is_server(seen):
+                        _kill(seen)
                 return
+            seen = record["pid"]
             if _live_clients():
                 idle_since = None
             else:

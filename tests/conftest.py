@@ -31,6 +31,14 @@ def no_mlflow_settings_leak_into_later_kernels():
             os.environ[key] = value
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Stop this test process's course engine (the notebooks it ran started it in its data folder)."""
+    from course import engine
+
+    if (_DATA / "spark" / "engine" / "connect-local.json").exists():
+        engine.stop()
+
+
 @pytest.fixture(scope="session")
 def course_data() -> Path:
     return _DATA

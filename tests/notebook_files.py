@@ -38,6 +38,27 @@ def lesson_notebooks() -> list[Path]:
             if "questions" not in nbformat.read(p, as_version=4).metadata.get("course", {})]
 
 
+def asks_for_classic(path: Path) -> bool:
+    """Whether a lesson asks for a classic session (``get_spark(classic=True)``) rather than the
+    course engine: the lessons that need the classic API (``sparkContext``, RDDs)."""
+    import nbformat
+
+    return any("get_spark(classic=True)" in cell.source
+               for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+
+
+def uses_spark(path: Path) -> bool:
+    """False for a lesson whose metadata says it needs no Spark (``"spark": false``)."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4).metadata.get("course", {}).get("spark", True)
+
+
+SESSION_PROBE = ("from course import engine\nfrom course.spark import is_connect\n"
+                 "print('session:', 'none' if 'spark' not in globals() else 'engine' if engine.serves(spark) "
+                 "else 'connect' if is_connect(spark) else 'classic')")
+
+
 def execute_lesson(path: Path, prelude: str, epilogue: str = "", timeout: int = 300):
     """Run a lesson top to bottom in a fresh kernel, after a ``prelude`` cell (environment
     variables that choose the Spark to use) and before an optional ``epilogue`` cell; return the

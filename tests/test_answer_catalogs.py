@@ -6,7 +6,9 @@ wrong metric...) and ``tests/right_answers/<lesson>.yaml`` (other correct answer
 order, an equivalent API, another idiom). Every wrong answer must fail the self-paced check, with
 a message that is not "Correct", and fail the hidden tests on their own; every right answer must
 pass the self-paced check ("Correct"), the hidden tests on their own, the whole graded cell (full
-marks) and the classroom-mode check. A graded cell that writes to stderr (a library warning, say)
+marks) and the classroom-mode check. Each lesson runs as a learner's does: on the course engine (a
+Spark Connect server that this test process's notebooks share), or on a classic session of its own
+when it asks for one. A graded cell that writes to stderr (a library warning, say)
 gets zero points from nbgrader even when its tests pass, so the solution's graded cells, and each
 right answer's, must write nothing there.
 """
@@ -17,7 +19,7 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-from notebook_files import answer_regions, source_notebooks
+from notebook_files import SESSION_PROBE, answer_regions, asks_for_classic, source_notebooks, uses_spark
 
 pytestmark = [pytest.mark.notebooks]
 TESTS = Path(__file__).parent
@@ -95,6 +97,10 @@ def test_catalogued_answers_get_one_verdict(path):
             if cell.metadata.get("nbgrader", {}).get("grade"):
                 assert not _stderr(cell), (f"{cell.metadata['nbgrader']['grade_id']} writes to stderr with the "
                                            f"solution, which costs its points in nbgrader: {_stderr(cell)[:300]}")
+        # A lesson runs on the course engine (Spark Connect) unless it asks for a classic session.
+        expected = "classic" if asks_for_classic(path) else "engine" if uses_spark(path) else "none"
+        printed = kernel.run(SESSION_PROBE, 0)[2]
+        assert f"session: {expected}" in printed, f"expected a session on {expected}: {printed}"
         for check_id, (check_index, check_cell) in graded.items():
             answer_index, answer_cell = by_id[check_id.replace("-check", "-answer")]
             visible, hidden = _parts(check_cell.source)

@@ -64,9 +64,10 @@ def test_variants_differ_only_in_how_the_session_starts(workload):
         assert code.index("START = time.time()") < code.index("spark =") < code.index(startup.MARK)
         assert code.rstrip().endswith("spark.stop()")
     assert "course" not in programs["stock"]  # the stock variant pays for no course import
-    assert "get_spark()" in programs["course"]
+    assert "get_spark(classic=True)" in programs["classic"]
+    assert "get_spark()" in programs["engine-cold"] and "get_spark()" in programs["engine-warm"]
     bodies = {v: code.replace(startup.SESSIONS[v], "") for v, code in programs.items()}
-    assert bodies["stock"] == bodies["course"]
+    assert len(set(bodies.values())) == 1
 
 
 def test_runs_below_one_are_refused_in_one_line(monkeypatch, capsys):

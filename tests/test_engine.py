@@ -213,6 +213,20 @@ def test_the_watchdog_stops_an_engine_no_notebook_uses(tmp_path):
         _stop(data)
 
 
+def test_an_engine_whose_data_folder_is_deleted_is_stopped_by_its_watchdog(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    try:
+        run = _python(data, NOTEBOOK, COURSE_ENGINE_WATCH_SECONDS="0.5")
+        assert _result(run)["connect"]
+        pid = _record(data)["pid"]
+        shutil.rmtree(data / "spark" / "engine")
+        assert _wait_gone(pid, 60), "an engine nobody can reach any more is still running"
+    finally:
+        _stop(data)
+
+
 def test_grading_and_classic_lessons_never_use_the_engine(tmp_path):
     """nbgrader's execution (and so `course grade`) and classic=True get a classic session of their
     own, even in a process that inherited the engine's Connect mode from its parent."""
