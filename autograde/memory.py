@@ -19,14 +19,17 @@ from collections.abc import Iterator
 import psutil
 
 
-def tree_memory(pid: int, include_root: bool = True) -> tuple[int, int]:
-    """(PSS, RSS) of a process and all its descendants (or the descendants only), in bytes;
-    (0, 0) once it has ended."""
+def tree(pid: int, include_root: bool = True) -> list[psutil.Process]:
+    """A process and all its descendants (or the descendants only); none once it has ended."""
     try:
         parent = psutil.Process(pid)
-        procs = [*([parent] if include_root else []), *parent.children(recursive=True)]
+        return [*([parent] if include_root else []), *parent.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0, 0
+        return []
+
+
+def memory_of(procs) -> tuple[int, int]:
+    """(PSS, RSS) of these processes, in bytes; a process that has ended counts nothing."""
     pss = rss = 0
     for proc in procs:
         try:
@@ -38,17 +41,37 @@ def tree_memory(pid: int, include_root: bool = True) -> tuple[int, int]:
     return pss, rss
 
 
-class PeakMemory:
-    """The highest PSS and RSS (bytes) of a process tree, over every ``watching`` of it."""
+def tree_memory(pid: int, include_root: bool = True) -> tuple[int, int]:
+    """(PSS, RSS) of a process and all its descendants (or the descendants only), in bytes;
+    (0, 0) once it has ended."""
+    return memory_of(tree(pid, include_root))
 
-    def __init__(self, interval: float = 0.2, include_root: bool = True):
+
+class PeakMemory:
+    """The highest PSS and RSS (bytes) of a process tree, over every ``watching`` of it.
+
+    ``also``, when given, returns more processes to count with the tree at every sample: a server
+    the tree uses without having started it (the course engine, shared by notebooks)."""
+
+    def __init__(self, interval: float = 0.2, include_root: bool = True, also=None):
         self.interval = interval
         self.include_root = include_root
+        self.also = also
         self.pss = 0
         self.rss = 0
 
+    def processes(self, pid: int) -> list[psutil.Process]:
+        procs = tree(pid, self.include_root)
+        if self.also is not None:
+            known = {p.pid for p in procs}
+            for proc in self.also():
+                if proc.pid not in known:
+                    known.add(proc.pid)
+                    procs.append(proc)
+        return procs
+
     def record(self, pid: int) -> None:
-        pss, rss = tree_memory(pid, self.include_root)
+        pss, rss = memory_of(self.processes(pid))
         self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
 
     @contextlib.contextmanager

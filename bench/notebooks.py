@@ -2,7 +2,8 @@
 
 Each notebook runs in a fresh kernel (nbclient), as a learner would run it top to bottom. A
 sampler reads the memory of the kernel's whole process tree (the Python kernel, the Spark JVM
-and any Python workers) every 0.2 s. Budget per notebook: 90 s and 1.5 GiB on a 2-core machine
+and any Python workers) every 0.2 s, plus the course engine's (its server and Python workers)
+when the notebook runs on it: the budget then holds for a notebook open alone. Budget per notebook: 90 s and 1.5 GiB on a 2-core machine
 (Binder stops a kernel above 2 GB).
 
 The budget applies to the proportional set size (PSS): each page shared by several processes
@@ -27,6 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograde.memory import PeakMemory
+from course import engine
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 90
@@ -38,7 +40,7 @@ def run_notebook(path: Path) -> tuple[float, int, int, int]:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
-    peak = PeakMemory()
+    peak = PeakMemory(also=engine.processes)   # a notebook on the course engine uses its server too
     started = time.perf_counter()
     with client.setup_kernel(), peak.watching(client.km.provisioner.process.pid):
         for index, cell in enumerate(notebook.cells):

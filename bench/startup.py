@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from autograde.memory import PeakMemory
+from autograde.memory import PeakMemory, tree
 
 
 @dataclass(frozen=True)
@@ -109,16 +109,10 @@ def child_code(variant: str, workload: Workload, listings: str) -> str:
             + f"print({MARK!r}, time.time() - START, flush=True)\nspark.stop()\n")
 
 
-def engine_tree() -> list[psutil.Process]:
-    """The running course engine's processes (server JVM, its Python workers), or none."""
+def engine_processes() -> list[psutil.Process]:
     from course import engine
 
-    record = engine._recorded()
-    try:
-        server = psutil.Process(record["pid"]) if record else None
-        return [server, *server.children(recursive=True)] if server else []
-    except psutil.NoSuchProcess:
-        return []
+    return engine.processes()
 
 
 def _is_engine_part(proc: psutil.Process, engine: set[int]) -> bool:
@@ -129,41 +123,22 @@ def _is_engine_part(proc: psutil.Process, engine: set[int]) -> bool:
         return False
 
 
-def memory_of(procs) -> tuple[int, int]:
-    pss = rss = 0
-    for proc in procs:
-        try:
-            info = proc.memory_full_info()
-        except psutil.Error:
-            continue
-        pss, rss = pss + getattr(info, "pss", info.rss), rss + info.rss
-    return pss, rss
-
-
 class TreeWatch(PeakMemory):
     """Peak memory of process trees (plus the engine's, when asked), remembering every descendant
     seen (to wait for them)."""
 
     def __init__(self, interval: float = 0.2, with_engine: bool = False):
-        super().__init__(interval)
-        self.with_engine = with_engine
+        super().__init__(interval, also=engine_processes if with_engine else None)
         self.seen: set[psutil.Process] = set()
-        self.pids: list[int] = []
+        self.pids: list[int] = []   # several roots (open notebooks), or the one watched
 
-    def record(self, pid: int) -> None:
-        server = engine_tree() if self.with_engine else []
+    def processes(self, pid: int) -> list[psutil.Process]:
+        server = self.also() if self.also else []
         engine = {p.pid for p in server}
-        procs = []
-        for root in self.pids or [pid]:
-            try:
-                parent = psutil.Process(root)
-                procs += [parent, *parent.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                continue
-        mine = [p for p in procs if not _is_engine_part(p, engine)]
-        self.seen.update(mine[1:] if not self.pids else mine)
-        pss, rss = memory_of([*mine, *server])
-        self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+        roots = [tree(root) for root in self.pids or [pid]]
+        mine = [p for procs in roots for p in procs if not _is_engine_part(p, engine)]
+        self.seen.update(p for p in mine if p.pid not in (self.pids or [pid]))
+        return [*mine, *server]
 
     def wait_for_descendants(self, timeout: float = 60) -> None:
         """Return once every descendant seen has ended (a JVM outlives its Python by a moment)."""
@@ -252,8 +227,10 @@ def three_notebooks(variant: str, listings: str, env: dict) -> int:
         watch.pids = [p.pid for p in procs]
         with watch.watching(procs[0].pid):
             for proc in procs:
-                line = proc.stdout.readline()
-                if MARK not in line:
+                for line in proc.stdout:   # the engine says one line first
+                    if MARK in line:
+                        break
+                else:
                     raise SystemExit(f"three {variant} notebooks: one ended without its result")
             time.sleep(2)   # all three open, idle, as notebooks between cells
     finally:
@@ -295,10 +272,18 @@ def main() -> None:
         print(f"one-off: class archive built in {time.perf_counter() - started:.1f} s")
 
     load_before = os.getloadavg()
+    stop_engine()
+    try:
+        results, open_three = measure(args.runs, workloads, listings, env)
+    finally:
+        stop_engine()   # the engine outlives its notebooks: never leave one behind
+    report(args.runs, workloads, results, open_three, load_before)
+
+
+def measure(runs: int, workloads: list[Workload], listings: str, env: dict):
     log_dir = tempfile.mkdtemp(prefix="bench-startup-logs-")
     results = {w.name: {v: [] for v in SESSIONS} for w in workloads}
-    stop_engine()
-    for run in range(args.runs):
+    for run in range(runs):
         others = ["stock", "classic"] if run % 2 == 0 else ["classic", "stock"]
         order = [*others, *ENGINE_VARIANTS] if run % 2 == 0 else [*ENGINE_VARIANTS, *others]
         for workload in workloads:
@@ -312,9 +297,12 @@ def main() -> None:
     open_three = {"engine-warm": three_notebooks("engine-warm", listings, env)}
     stop_engine()
     open_three["classic"] = three_notebooks("classic", listings, env)
+    return results, open_three
 
+
+def report(run_count: int, workloads: list[Workload], results: dict, open_three: dict, load_before) -> None:
     load_after = os.getloadavg()
-    print(f"\n{args.runs} runs each, seconds (Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+    print(f"\n{run_count} runs each, seconds (Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
           f"1-minute load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)")
     if SYNTHETIC in workloads:
         runs = results[SYNTHETIC.name]

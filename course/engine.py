@@ -112,15 +112,17 @@ def wanted() -> bool:
 
 def seed_conf() -> dict[str, str]:
     """Settings the engine starts with (only the start can set them; later notebooks find it running)."""
-    from course.spark import LOG4J_CONFIG, headless, python_daemon_conf
+    from course.spark import FAST_START_JAVA_OPTIONS, LOG4J_CONFIG, headless, python_daemon_conf
 
     folder = engine_dir()
     (folder / "tmp").mkdir(exist_ok=True)
     log_dir().mkdir(exist_ok=True)
-    java_options = [f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
+    # The classic session's compiler settings suit the engine too: a lesson's many short jobs ran
+    # faster on a warm engine with the client compiler alone (1.3 s against 1.6 s for the lesson
+    # workload on 2 cores), whose compiler thread leaves the other core to the work.
+    java_options = [*FAST_START_JAVA_OPTIONS, f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
                     f"-Djava.io.tmpdir={folder / 'tmp'}",
-                    f"-Dderby.stream.error.file={log_dir() / 'derby.log'}",
-                    "-XX:+UseSerialGC"]
+                    f"-Dderby.stream.error.file={log_dir() / 'derby.log'}"]
     return {
         # a port the system says is free, not Spark Connect's usual 15002 (another user's engine,
         # or a learner's own server, may hold that one)
@@ -247,13 +249,24 @@ def status() -> Status:
         return Status(running=False)
     memory, started = 0, None
     with contextlib.suppress(Exception):
-        import psutil
-
-        server = psutil.Process(record["pid"])
-        started = server.create_time()
-        memory = sum(p.memory_info().rss for p in [server, *server.children(recursive=True)])
+        parts = processes()
+        started = parts[0].create_time()
+        memory = sum(p.memory_info().rss for p in parts)
     return Status(running=True, pid=record["pid"], url=f"sc://{record['host']}:{record['port']}",
                   clients=tuple(_live_clients()), memory_bytes=memory, started=started)
+
+
+def processes() -> list:
+    """The running engine's processes (its server and the Python workers it started), as psutil
+    processes, for memory accounting: a notebook on the engine uses them too."""
+    import psutil
+
+    record = _recorded()
+    try:
+        server = psutil.Process(record["pid"]) if record and _pid_alive(record["pid"]) else None
+        return [server, *server.children(recursive=True)] if server else []
+    except psutil.NoSuchProcess:
+        return []
 
 
 def _live_clients() -> list[int]:

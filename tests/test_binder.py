@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 import yaml
 from packaging.requirements import Requirement
@@ -240,3 +241,22 @@ def test_the_peak_counts_descendants_and_a_short_peak(tmp_path):
         parent.stdin.close()
         parent.wait(timeout=30)
     assert tree_memory(parent.pid) == (0, 0)
+
+
+def test_the_peak_also_counts_a_shared_server_the_tree_did_not_start():
+    """A notebook on the course engine is charged the engine's memory too: ``also`` adds processes
+    that are not descendants (here a 128 MiB stand-in for the server), each counted once."""
+    holder = "import sys; block = b'x' * (128 * 2**20); print('ready', flush=True); sys.stdin.readline()"
+    server = subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    notebook = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        alone, with_server = PeakMemory(), PeakMemory(also=lambda: [psutil.Process(server.pid)] * 2)
+        alone.record(notebook.pid)
+        with_server.record(notebook.pid)
+        assert alone.pss < 64 * 2**20
+        assert 128 * 2**20 <= with_server.pss - alone.pss < 2 * 128 * 2**20
+    finally:
+        for proc in (server, notebook):
+            proc.stdin.close()
+            proc.wait(timeout=30)
