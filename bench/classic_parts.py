@@ -1,16 +1,12 @@
 """What each part of the classic session's fast start still buys, now that notebooks share the engine.
 
 The classic session (``get_spark(classic=True)``: grading, and the lessons that need the classic
-API) starts fast through several parts. Each variant here switches one part off, in the child
-process only (by replacing the function that provides it before ``get_spark`` is called), and
-runs a workload (below) in a fresh process, alternating with the full session:
+API) starts fast through a few parts. Each variant here switches one part off, in the child process
+only (by replacing the function that provides it before ``get_spark`` is called), and runs a
+workload (below) in a fresh process, alternating with the full session:
 
 * ``no archive``: no class-data-sharing archive (nor the unsigned jar copies made with it);
-* ``no direct launch``: PySpark starts the JVM through ``spark-submit``'s scripts;
-* ``no course daemon``: Spark's own Python worker daemon instead of ``course.python_daemon``;
-* ``no worker pre-start``: Python workers start when the first job needs them;
-* ``no engine threads``: Spark's one-off initialisations run on the session's own thread;
-* ``no prefetch``: the lesson's Python modules are imported when used, not while the JVM boots.
+* ``no course daemon``: Spark's own Python worker daemon instead of ``course.python_daemon``.
 
 Two workloads, one per run of the script (``--workload``): ``lesson``, the lesson workload of
 ``bench/startup.py`` (no Python worker needed), and ``python``, what the classic lessons and graded
@@ -18,8 +14,12 @@ notebooks also do: ``createDataFrame`` from a Python list and a pandas UDF, whic
 Python workers (XGBoost's estimator and Hyperopt's ``SparkTrials`` run their work in them).
 
 Printed: the median time to the workload's result per variant, and what the part saves (the
-variant's median minus the full session's). A part that saves less than half a second is not
-worth its code.
+variant's median minus the full session's). A part that saves less than half a second on both
+workloads is not worth its code. Measured once the engine existed, four more parts were removed that
+way (5 runs each, 2 cores; lesson / python workload): starting the JVM without spark-submit's
+scripts (0.06 / 0.12 s), starting Python workers in the background (-0.33 / -0.09 s), running
+Spark's one-off initialisations on two background threads (-0.05 / -0.03 s) and importing the
+lesson's modules while the JVM booted (-0.14 / -0.25 s).
 
     .venv/bin/python bench/classic_parts.py [--runs 5] [--workload lesson|python]
 """
@@ -44,11 +44,7 @@ SWITCHES = {
     "full": "",
     "no archive": "import course.spark as cs\nfrom pathlib import Path\n"
                   "cs.class_archive_path = lambda: Path('/nonexistent/spark.jsa')\n",
-    "no direct launch": "import course.spark_launch as sl\nsl.start_driver = lambda settings: None\n",
     "no course daemon": "import course.spark as cs\ncs.python_daemon_conf = lambda: {}\n",
-    "no worker pre-start": "import course.spark as cs\ncs._start_python_workers = lambda sc: None\n",
-    "no engine threads": "import course.spark as cs\ncs.ENGINE_CHAINS = ()\n",
-    "no prefetch": "import course.spark as cs\ncs._prefetch = lambda: None\n",
 }
 MINIMUM_SAVING = 0.5   # seconds
 PYTHON = startup.Workload("python", "start to a pandas UDF's result", """

@@ -14,7 +14,8 @@ The variants differ only in the lines that start the session:
 
 * ``stock``: ``SparkSession.builder.master('local[2]').getOrCreate()``;
 * ``classic``: ``get_spark(classic=True)``, the course's own classic session (class-data-sharing
-  archive, direct launch, background initialisation; what grading and the classic lessons use);
+  archive, client compiler, the course's Python worker daemon; what grading and the classic
+  lessons use);
 * ``engine-cold``: ``get_spark()`` with no course engine running: the process starts it;
 * ``engine-warm``: ``get_spark()`` with the engine already running (started by the cold run just
   before): what every notebook after the first one sees.

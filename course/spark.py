@@ -10,30 +10,28 @@ Where it runs decides what it returns:
 * with ``classic=True``, under grading, or with ``COURSE_ENGINE=off``, a classic local session of
   its own, sized for a 2-core laptop or Binder's 2 GB.
 
-The classic local session starts fast, each step measured by ``bench/startup.py``: a class-data-sharing
-archive mapped at its own address (with unsigned copies of Spark's two signed jars, so it holds
-the code generator too), the client JIT compiler, the JVM started without spark-submit's
-scripts (``course.spark_launch``), Spark's slowest one-off initialisations run on two
-background threads, and Python workers started in the background that import PySpark's
-compiled modules (``course.python_daemon``). It keeps Spark's own log out of the notebook (it goes
-to ``driver_log_path()``) and writes its warehouse and temp files into the course data folder.
+The classic local session starts fast, each part measured by ``bench/classic_parts.py``: a
+class-data-sharing archive mapped at its own address (with unsigned copies of Spark's two signed
+jars, so it holds the code generator too), the client JIT compiler, and Python workers that import
+PySpark's compiled modules (``course.python_daemon``). It keeps Spark's own log out of the notebook
+(it goes to ``driver_log_path()``) and writes its warehouse and temp files into the course data
+folder.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
-import threading
 import zipfile
 from pathlib import Path
 
-from course import java, paths, spark_launch
+from course import java, paths
 
 DEFAULT_DRIVER_MEMORY = "1g"
 DISTRIBUTION = "ml_associate_course"  # the course's installed name (pyproject.toml), as folders spell it
@@ -90,10 +88,26 @@ def class_archive_path() -> Path:
     return _archive_dir() / f"spark-{version}-{digest}.jsa"
 
 
+def pyspark_folder() -> Path | None:
+    """The installed PySpark package's folder, found without importing PySpark."""
+    spec = importlib.util.find_spec("pyspark")
+    return None if spec is None or spec.origin is None else Path(spec.origin).parent
+
+
+def spark_home() -> Path | None:
+    """SPARK_HOME, or the installed PySpark folder when it is a Spark home (pip installs are)."""
+    if os.environ.get("SPARK_HOME"):
+        return Path(os.environ["SPARK_HOME"])
+    folder = pyspark_folder()
+    if folder is not None and (folder / "bin" / "spark-submit").is_file() and (folder / "jars").is_dir():
+        return folder
+    return None
+
+
 def pyspark_installation() -> tuple[str, Path]:
     """PySpark's version and folder, read from its files without importing it: the import
     (about 0.1 s) then happens while the JVM starts."""
-    folder = spark_launch.pyspark_folder()
+    folder = pyspark_folder()
     if folder is None:
         raise ImportError("PySpark is not installed: run `make lab` (or pip install -r requirements.lock)")
     found = re.search(r"__version__[^=]*=\s*['\"]([^'\"]+)", (folder / "version.py").read_text())
@@ -128,7 +142,7 @@ def copy_without_signature(jar: Path, target: Path) -> None:
 
 
 def _make_unsigned_jars(folder: Path) -> None:
-    home = spark_launch.spark_home()
+    home = spark_home()
     if home is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,20 +226,6 @@ def course_installed() -> bool:
                    for name in os.listdir(folder)):
                 return True
     return False
-
-
-# Imported by every Spark ML lesson (pyspark.ml pulls the others in; PySpark imports its
-# DataFrame module with the first DataFrame); loading them while the JVM starts puts the second
-# core to use then (measured in bench/startup.py).
-PREFETCH_MODULES = ("numpy", "pandas", "pyarrow", "scipy.sparse", "pyspark.ml", "pyspark.sql.classic.dataframe")
-
-
-def _prefetch() -> None:
-    for name in PREFETCH_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a missing optional module is the lesson's problem, not the session's
-            pass
 
 
 @contextlib.contextmanager
@@ -312,25 +312,14 @@ def get_spark(app_name: str = "course", classic: bool = False):
     os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
     settings = local_conf(app_name)
-    threading.Thread(target=_prefetch, name="course-prefetch", daemon=True).start()
     failure = None
     with _jvm_output_to(driver_log_path()):
         try:
-            # Start the JVM first (directly where possible) and import PySpark while it boots;
-            # a stopped session's JVM is reused, as PySpark does.
-            running = _jvm_running()
-            driver = None if running else spark_launch.start_driver(settings.items())
-            from pyspark import SparkConf, SparkContext
+            from pyspark import SparkConf
             from pyspark.sql import SparkSession
 
-            conf = SparkConf().setAll(settings.items())
-            if not running:  # without a driver, PySpark starts the JVM via spark-submit
-                gateway = spark_launch.connect(driver) if driver is not None else None
-                SparkContext._ensure_initialized(gateway=gateway, conf=conf)
-            for chain in ENGINE_CHAINS:
-                threading.Thread(target=_initialise_engine, args=(SparkContext._jvm, chain),
-                                 name="course-engine", daemon=True).start()
-            spark = SparkSession.builder.config(conf=conf).getOrCreate()
+            # A stopped session's JVM is reused, as PySpark does.
+            spark = SparkSession.builder.config(conf=SparkConf().setAll(settings.items())).getOrCreate()
         except Exception as exc:  # the JVM died before Spark could say why
             failure = exc
     if failure is not None:
@@ -339,52 +328,7 @@ def get_spark(app_name: str = "course", classic: bool = False):
             f"Spark could not start: {failure}. The driver log says more: {driver_log_path()}"
         ) from failure
     spark.sparkContext.setLogLevel("ERROR")
-    threading.Thread(target=_start_python_workers, args=(spark.sparkContext,), name="course-python-workers",
-                     daemon=True).start()
     return spark
-
-
-def _jvm_running() -> bool:
-    context = sys.modules.get("pyspark.core.context")
-    return context is not None and context.SparkContext._gateway is not None
-
-
-# Scala objects whose initialisation is long, single-threaded and needs no running session:
-# Spark's SQL configuration registry, its error-message catalogue (a large JSON file), the
-# built-in function registry, Scala's runtime reflection (about half of all this) and the ML
-# functions every session registers with it. The JVM would initialise them one after another
-# while creating the session; two threads, one chain each, do it while the SparkContext starts
-# on a third (bench/startup.py).
-SCALA_UNIVERSE = "scala.reflect.runtime.universe"  # a lazy value, created by asking for it
-ENGINE_CHAINS = (
-    ("org.apache.spark.sql.internal.SQLConf$", "org.apache.spark.SparkThrowableHelper$",
-     "org.apache.spark.sql.catalyst.analysis.FunctionRegistry$"),
-    (SCALA_UNIVERSE, "org.apache.spark.sql.ml.InternalFunctionRegistration$"),
-)
-
-
-def _initialise_engine(jvm, chain) -> None:
-    for name in chain:
-        try:
-            if name == SCALA_UNIVERSE:
-                jvm.scala.reflect.runtime.package.universe()
-            else:
-                jvm.java.lang.Class.forName(name)
-        except Exception:  # renamed in another Spark version: the session initialises it itself
-            return
-
-
-def _start_python_workers(sc) -> None:
-    """Run a two-task Python job, so Spark's Python worker daemon is up before it is needed.
-
-    The first job that needs Python (``createDataFrame`` from a list, a UDF) would otherwise wait
-    for Spark to start the daemon and fork its workers. Here that happens in the background, in
-    their own processes, while the learner reads or the JVM works. Measured in bench/startup.py.
-    """
-    try:
-        sc.parallelize(range(2), 2).map(lambda x: x).collect()
-    except Exception:  # the session was stopped meanwhile: nothing to warm any more
-        pass
 
 
 def build_class_archive(timeout: float = 600) -> Path:

@@ -173,35 +173,44 @@ def test_archive_name_follows_the_java_installation_without_running_java(monkeyp
 
 
 @pytest.mark.spark
-def test_engine_classes_exist_in_this_spark(spark):
-    """What is initialised in the background must exist, or a PySpark upgrade would make the
-    start-up work silently vanish."""
-    for chain in course_spark.ENGINE_CHAINS:
-        for name in chain:
-            if name == course_spark.SCALA_UNIVERSE:
-                assert "JavaUniverse" in spark._jvm.scala.reflect.runtime.package.universe().getClass().getName()
-            else:
-                assert spark._jvm.java.lang.Class.forName(name) is not None
-
-
-@pytest.mark.spark
-def test_python_worker_daemon_is_started_in_the_background():
-    """A fresh session starts Spark's Python worker daemon by itself, before any job needs it."""
+def test_a_classic_sessions_python_workers_run_the_course_daemon():
+    """The first job that needs Python starts Spark's worker daemon: the course's, which imports
+    PySpark's compiled modules once (bench/classic_parts.py measures what it saves)."""
     code = textwrap.dedent("""
-        import threading, psutil
+        import psutil
         from course.spark import get_spark
         spark = get_spark("workers", classic=True)
-        for thread in threading.enumerate():
-            if thread.name == "course-python-workers":
-                thread.join(timeout=120)
+        print("rows", spark.sparkContext.parallelize(range(4), 2).map(lambda x: x * 2).sum())
         jvm = psutil.Process(spark.sparkContext._gateway.proc.pid)
-        module = spark.sparkContext.getConf().get("spark.python.daemon.module", "pyspark.daemon")
-        print("daemon", any(module in c.cmdline() for c in jvm.children(recursive=True)))
+        print("daemon", any("course.python_daemon" in " ".join(c.cmdline()) for c in jvm.children(recursive=True)))
     """)
     env = dict(os.environ, CI="true")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "daemon True" in result.stdout
+    assert "rows 12" in result.stdout and "daemon True" in result.stdout
+
+
+@pytest.mark.spark
+def test_a_classic_session_has_the_course_settings_and_reuses_its_jvm_after_stop():
+    code = textwrap.dedent("""
+        import psutil
+        from course.spark import get_spark
+        first = get_spark("first", classic=True)
+        print("memory", first.sparkContext.getConf().get("spark.driver.memory"))
+        print("hashseed", first._jvm.java.lang.System.getenv("PYTHONHASHSEED"))
+        jvm = first.sparkContext._gateway.proc.pid
+        first.stop()
+        second = get_spark("second", classic=True)
+        print("same", second.sparkContext._gateway.proc.pid == jvm)
+        print("javas", len([p for p in psutil.Process().children(recursive=True) if "java" in p.name()]))
+        print("rows", second.range(3).count())
+    """)
+    env = dict(os.environ, CI="true")
+    env.pop("PYTHONHASHSEED", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    for line in ("memory 1g", "hashseed 0", "same True", "javas 1", "rows 3"):
+        assert line in result.stdout, result.stdout
 
 
 def test_course_daemon_only_where_workers_can_import_the_course(monkeypatch):
