@@ -45,8 +45,7 @@ WATCH_SECONDS = 10       # how often the watchdog looks
 
 # What the course uses of PySpark's experimental interface; tests/test_engine.py pins it, so a
 # PySpark upgrade that changes it fails a test rather than a learner's notebook.
-INTERFACE = ("Discovery", "LocalConnectServer", "reuse_or_start_local_connect_server",
-             "stop_local_connect_server")
+INTERFACE = ("Discovery", "LocalConnectServer", "reuse_or_start_local_connect_server")
 DISCOVERY_KEYS = ("host", "port", "token", "pid", "spark_version")
 
 _said = False            # the one line get_spark() prints per process
@@ -372,7 +371,7 @@ def session():
         _said = False
     notes = []
     probe_seconds = float(os.environ.get("COURSE_ENGINE_PROBE_SECONDS", PROBE_SECONDS))
-    for attempt in range(2):
+    for _ in range(2):
         note = _clear_stale()
         if note:
             notes.append(note)
@@ -447,14 +446,16 @@ def stop() -> bool:
         record = discovery.load()
         if record is None:
             return False
-        stopped = LocalConnectServer(discovery).stop()
+        stopped = LocalConnectServer(discovery).stop()   # signals the pid only if it is the server
         pid = record["pid"]
+    if not stopped:   # gone already, or its pid now belongs to another process: leave that alone
+        return False
     deadline = time.time() + 30
     while _pid_alive(pid) and time.time() < deadline:
         time.sleep(0.2)
     if _pid_alive(pid):
         _kill(pid)
-    return bool(stopped) or not _pid_alive(pid)
+    return True
 
 
 # --- the watchdog -----------------------------------------------------------------------------------
