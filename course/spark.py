@@ -105,8 +105,8 @@ def spark_home() -> Path | None:
 
 
 def pyspark_installation() -> tuple[str, Path]:
-    """PySpark's version and folder, read from its files without importing it: the import
-    (about 0.1 s) then happens while the JVM starts."""
+    """PySpark's version and folder, read from its files without importing it (about 0.1 s):
+    finding the class archive costs no import."""
     folder = pyspark_folder()
     if folder is None:
         raise ImportError("PySpark is not installed: run `make lab` (or pip install -r requirements.lock)")
