@@ -181,8 +181,13 @@ def test_a_classic_sessions_python_workers_run_the_course_daemon():
         from course.spark import get_spark
         spark = get_spark("workers", classic=True)
         print("rows", spark.sparkContext.parallelize(range(4), 2).map(lambda x: x * 2).sum())
+        def command(process):  # a worker that has just exited is a zombie with no command line
+            try:
+                return " ".join(process.cmdline())
+            except psutil.Error:
+                return ""
         jvm = psutil.Process(spark.sparkContext._gateway.proc.pid)
-        print("daemon", any("course.python_daemon" in " ".join(c.cmdline()) for c in jvm.children(recursive=True)))
+        print("daemon", any("course.python_daemon" in command(c) for c in jvm.children(recursive=True)))
     """)
     env = dict(os.environ, CI="true")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
@@ -202,7 +207,12 @@ def test_a_classic_session_has_the_course_settings_and_reuses_its_jvm_after_stop
         first.stop()
         second = get_spark("second", classic=True)
         print("same", second.sparkContext._gateway.proc.pid == jvm)
-        print("javas", len([p for p in psutil.Process().children(recursive=True) if "java" in p.name()]))
+        def is_java(process):
+            try:
+                return "java" in process.name() and process.status() != psutil.STATUS_ZOMBIE
+            except psutil.Error:
+                return False
+        print("javas", len([p for p in psutil.Process().children(recursive=True) if is_java(p)]))
         print("rows", second.range(3).count())
     """)
     env = dict(os.environ, CI="true")
