@@ -18,6 +18,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# Submissions are untrusted: each kernel runs in a sandbox (its own folder and the course runtime
+# only; no network; CPU and memory caps), a guard keeps a notebook from switching its tests off,
+# and a cell that kills the kernel costs that cell only (autograde/execute.py, autograde/sandbox.py).
+from autograde.execute import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
+
 # A Spark kernel on a slow laptop: the first cell starts a JVM, a fit can take a minute.
 c.Execute.timeout = 300
 c.Execute.startup_timeout = 120

@@ -5,9 +5,11 @@
   autograde selftest ASSIGNMENT  grade the solution (expect full marks) and the untouched
                                  student version (expect zero), without touching the gradebook
   autograde points               points per assignment and notebook
+  autograde run ASSIGNMENT       grade every submission in submitted/, in parallel and sandboxed,
+                                 into the gradebook (from a course folder, as nbgrader's commands)
 
 The classroom cycle itself is nbgrader's: `nbgrader release_assignment`, `nbgrader collect`,
-`nbgrader autograde`, `nbgrader generate_feedback`, `nbgrader export`.
+then `autograde run` (or `nbgrader autograde`, one student at a time), `nbgrader export`.
 """
 from __future__ import annotations
 
@@ -55,6 +57,20 @@ def cmd_selftest(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_run(args) -> int:
+    from pathlib import Path
+
+    from autograde import run
+
+    try:
+        outcomes = run.run(Path.cwd(), args.assignment, workers=args.workers, students=args.student or None,
+                           timeout=args.timeout)
+    except run.RunError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0 if all(o.status == "graded" for o in outcomes) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -66,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     selftest = commands.add_parser("selftest", help="solution gets full marks, untouched gets zero")
     selftest.add_argument("assignment")
     selftest.set_defaults(func=cmd_selftest)
+    from autograde.run import default_workers
+
+    grade_all = commands.add_parser("run", help="grade every submission of an assignment, in parallel")
+    grade_all.add_argument("assignment")
+    grade_all.add_argument("--workers", type=int, default=default_workers(),
+                           help="submissions graded at once (default: %(default)s)")
+    grade_all.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    grade_all.add_argument("--timeout", type=float, default=3600,
+                           help="seconds one submission may take before it fails (default: %(default)g)")
+    grade_all.set_defaults(func=cmd_run)
     return parser
 
 

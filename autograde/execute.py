@@ -217,3 +217,12 @@ class GuardedExecute(Execute):
             reply = await self._quiet(replayed.source)
             if reply.get("status") == "timeout":
                 break
+
+
+def autograde_preprocessors() -> list:
+    """nbgrader's autograde preprocessors with its Execute replaced by GuardedExecute (for
+    ``c.Autograde.autograde_preprocessors`` in nbgrader_config.py)."""
+    from nbgrader.converters import Autograde
+
+    stock = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    return [GuardedExecute if step is Execute else step for step in stock]

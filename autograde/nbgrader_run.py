@@ -30,6 +30,17 @@ def environment(extra: dict | None = None) -> dict:
     return env
 
 
+@contextlib.contextmanager
+def interpreter_on_path():
+    """nbgrader's Gradebook runs ``alembic`` when it creates a database: in this process too."""
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = environment()["PATH"]
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
+
+
 def run(args: list[str], root: Path = ROOT, db: Path | None = None, timeout: float = 3600,
         peak: PeakMemory | None = None) -> str:
     """``nbgrader <args>`` in ``root``; returns its log, raises NbgraderError on failure. With

@@ -1,0 +1,226 @@
+"""``autograde run ASSIGNMENT``: grade every submission of a class, in parallel, into the gradebook.
+
+Run from a course folder, as nbgrader's own commands are (its ``nbgrader_config.py``, ``source/``,
+``submitted/<student>/<assignment>/``). Each submission is graded by stock ``nbgrader autograde``
+in a worker process, with the course's hardened execution (``autograde.execute``: a sandboxed
+kernel, a guard on the tests, restarts after kernel deaths), against a scratch gradebook of its
+own, so workers never write one database at once. The executed notebooks land where nbgrader puts
+them (``autograded/<student>/<assignment>/``). This process alone writes the class gradebook
+(``db_url``: sqlite by default, PostgreSQL as an option), one student at a time, from what each
+worker recorded. One bad submission (invalid JSON, a run past the time limit) fails that student
+only, with its reason; the batch goes on. A line per student, with a progress bar, and a run log
+in ``reports/<assignment>/run.json`` for the class report.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from autograde import gradebook, nbgrader_run
+
+
+class RunError(RuntimeError):
+    """The run cannot start (not a course folder, no such assignment, no submissions)."""
+
+
+@dataclass
+class Outcome:
+    student: str
+    status: str            # "graded" or "failed"
+    reason: str | None
+    score: float | None
+    max_score: float | None
+    seconds: float
+
+
+def submissions(root: Path, assignment: str) -> list[str]:
+    """Students with a submitted folder for ``assignment``."""
+    submitted = root / "submitted"
+    if not submitted.is_dir():
+        return []
+    return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+
+
+def _nbgrader(args: list[str], root: Path, db_url: str, timeout: float) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.db_url={db_url}"]
+    process = subprocess.Popen(command, cwd=root, env=nbgrader_run.environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_tree(process.pid)
+        out, _ = process.communicate()
+        return subprocess.CompletedProcess(command, -9, f"{out}\nran past the time limit of {timeout:g} s")
+    return subprocess.CompletedProcess(command, process.returncode, out)
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        parent = psutil.Process(pid)
+        family = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+
+
+def _failed(log: str) -> bool:
+    return "[ERROR]" in log or "| ERROR]" in log or "[CRITICAL]" in log
+
+
+def reason_of(log: str) -> str:
+    """One line saying why nbgrader could not grade a submission, from its log."""
+    if "ran past the time limit" in log:
+        return log.strip().splitlines()[-1]
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in lines:
+        if re.search(r"Notebook JSON is invalid|not valid JSON|NotJSONError|Expecting value|Unterminated string",
+                     line):
+            return "a notebook is not valid JSON (the file is damaged or was not saved by Jupyter)"
+    errors = [re.sub(r"^\[[^\]]*\]\s*", "", line) for line in lines if "ERROR" in line or "CRITICAL" in line]
+    errors = [e for e in errors if e and not e.startswith("There was an error processing")]
+    return (errors[-1] if errors else (lines[-1] if lines else "nbgrader failed"))[:300]
+
+
+def _has_assignment(db_url: str, assignment: str) -> bool:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as book:
+        try:
+            book.find_assignment(assignment)
+        except MissingEntry:
+            return False
+    return True
+
+
+def _max_score(db_url: str, assignment: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as book:
+        return float(book.find_assignment(assignment).max_score)
+
+
+def _prepare(root: Path, assignment: str, class_url: str, scratch: Path) -> Path:
+    """A template scratch gradebook holding the assignment (built from source/), and the
+    assignment in the class gradebook when it is not there yet. Returns the template's path."""
+    template = scratch / "template.db"
+    for db_url, release in ((f"sqlite:///{template}", scratch / "release-template"),
+                            (class_url, scratch / "release-class")):
+        if db_url == class_url and _has_assignment(class_url, assignment):
+            continue
+        done = _nbgrader(["generate_assignment", assignment, "--force",
+                          f"--CourseDirectory.release_directory={release}"], root, db_url, timeout=600)
+        if done.returncode != 0 or _failed(done.stdout):
+            raise RunError(f"nbgrader generate_assignment {assignment} failed:\n{done.stdout[-2000:]}")
+    return template
+
+
+def grade_one(root: Path, assignment: str, student: str, template: Path, scratch: Path,
+              timeout: float) -> tuple[Outcome, str | None]:
+    """nbgrader autograde for one student against a copy of the template gradebook. Returns the
+    outcome (score still unknown) and that scratch gradebook's URL when grading finished."""
+    started = time.monotonic()
+    db = scratch / f"{student}.db"
+    shutil.copyfile(template, db)
+    done = _nbgrader(["autograde", assignment, f"--student={student}", "--force"], root, f"sqlite:///{db}",
+                     timeout)
+    graded = any((root / "autograded" / student / assignment).glob("*.ipynb"))
+    seconds = round(time.monotonic() - started, 1)
+    # nbgrader's exit status says whether it graded (a kernel death is logged as an ERROR, yet
+    # GuardedExecute recovers from it and the notebook is graded)
+    if done.returncode != 0 or not graded:
+        return Outcome(student, "failed", reason_of(done.stdout), None, None, seconds), None
+    return Outcome(student, "graded", None, None, None, seconds), f"sqlite:///{db}"
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = round(width * done / total) if total else width
+    return "[" + "#" * filled + "-" * (width - filled) + f"] {done}/{total}"
+
+
+def run(root: Path, assignment: str, workers: int = 2, students: list[str] | None = None,
+        timeout: float = 3600, out=sys.stdout) -> list[Outcome]:
+    with nbgrader_run.interpreter_on_path():
+        return _run(root, assignment, workers, students, timeout, out)
+
+
+def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | None = None,
+        timeout: float = 3600, out=sys.stdout) -> list[Outcome]:
+    root = Path(root).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise RunError(f"{root} is not a course folder: it has no nbgrader_config.py")
+    if not any((root / "source" / assignment).glob("*.ipynb")):
+        raise RunError(f"no assignment {assignment!r} in {root / 'source'}")
+    everyone = submissions(root, assignment)
+    chosen = students or everyone
+    missing = sorted(set(chosen) - set(everyone))
+    if missing:
+        raise RunError(f"no submission of {assignment} for: {', '.join(missing)}")
+    if not chosen:
+        raise RunError(f"no submissions of {assignment} in {root / 'submitted'}")
+    from autograde.sandbox import sandbox_mode
+
+    class_url = gradebook.class_db_url(root)
+    mode = sandbox_mode()
+    workers = max(1, min(workers, len(chosen)))
+    print(f"Grading {len(chosen)} submission(s) of {assignment} with {workers} worker(s); "
+          f"sandbox: {mode}", file=out, flush=True)
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    write_lock = threading.Lock()
+    width = max(len(s) for s in chosen)
+    with tempfile.TemporaryDirectory(prefix="autograde-run-") as folder:
+        scratch = Path(folder)
+        template = _prepare(root, assignment, class_url, scratch)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(grade_one, root, assignment, s, template, scratch, timeout): s for s in chosen}
+            for future in as_completed(futures):
+                student = futures[future]
+                try:
+                    outcome, scratch_url = future.result()
+                except Exception as exc:  # a worker's own failure: that student only
+                    outcome, scratch_url = Outcome(student, "failed", f"{type(exc).__name__}: {exc}", None, None,
+                                                   0.0), None
+                if scratch_url is not None:
+                    with write_lock:
+                        try:
+                            outcome.score = gradebook.copy_submission(scratch_url, class_url, assignment, student)
+                            outcome.max_score = _max_score(scratch_url, assignment)
+                        except Exception as exc:
+                            outcome.status, outcome.reason = "failed", f"writing the gradebook: {exc}"
+                outcomes.append(outcome)
+                result = (f"graded {outcome.score:g}/{outcome.max_score:g}" if outcome.status == "graded"
+                          else f"FAILED: {outcome.reason}")
+                print(f"{_bar(len(outcomes), len(chosen))} {student:<{width}}  {result}  ({outcome.seconds:g} s)",
+                      file=out, flush=True)
+    seconds = round(time.monotonic() - started, 1)
+    outcomes.sort(key=lambda o: o.student)
+    log = {"assignment": assignment, "sandbox": mode, "workers": workers, "seconds": seconds,
+           "students": [asdict(o) for o in outcomes]}
+    report_dir = root / "reports" / assignment
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "run.json").write_text(json.dumps(log, indent=2) + "\n")
+    failed = [o for o in outcomes if o.status != "graded"]
+    print(f"Done in {seconds:g} s: {len(outcomes) - len(failed)} graded, {len(failed)} failed. "
+          f"Run log: {(report_dir / 'run.json').relative_to(root)}", file=out, flush=True)
+    return outcomes
+
+
+def default_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 2)))
