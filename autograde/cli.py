@@ -7,9 +7,14 @@
   autograde points               points per assignment and notebook
   autograde run ASSIGNMENT       grade every submission in submitted/, in parallel and sandboxed,
                                  into the gradebook (from a course folder, as nbgrader's commands)
+  autograde feedback ASSIGNMENT  feedback pages per student: points, pass or fail and the reason
+                                 of every graded cell, never the hidden tests
+  autograde report ASSIGNMENT    the class report: reports/ASSIGNMENT/report.html and report.csv
 
 The classroom cycle itself is nbgrader's: `nbgrader release_assignment`, `nbgrader collect`,
-then `autograde run` (or `nbgrader autograde`, one student at a time), `nbgrader export`.
+then `autograde run` (or `nbgrader autograde`, one student at a time), `autograde feedback`
+(not `nbgrader generate_feedback`, which shows hidden tests), `nbgrader release_feedback`,
+`autograde report`, `nbgrader export`.
 """
 from __future__ import annotations
 
@@ -71,6 +76,28 @@ def cmd_run(args) -> int:
     return 0 if all(o.status == "graded" for o in outcomes) else 1
 
 
+def cmd_feedback(args) -> int:
+    from pathlib import Path
+
+    from autograde import feedback
+
+    root = Path.cwd()
+    for path in feedback.generate(root, args.assignment):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from autograde import class_report
+
+    root = Path.cwd()
+    for path in class_report.build(root, args.assignment):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade_all.add_argument("--timeout", type=float, default=3600,
                            help="seconds one submission may take before it fails (default: %(default)g)")
     grade_all.set_defaults(func=cmd_run)
+    for name, func, text in (("feedback", cmd_feedback, "feedback pages without hidden tests"),
+                             ("report", cmd_report, "the class report (HTML and CSV)")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("assignment")
+        command.set_defaults(func=func)
     return parser
 
 
@@ -102,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        with nbgrader_run.interpreter_on_path():   # nbgrader's gradebook runs alembic
+            return args.func(args)
     except nbgrader_run.NbgraderError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograde import nbgrader_run, run
+from autograde import class_report, feedback, nbgrader_run, run
 from autograde.sandbox import sandbox_mode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,6 +165,15 @@ def test_five_attacks_get_their_rightful_grades_and_the_victim_keeps_full_marks(
     log = json.loads((course / "reports" / ASSIGNMENT / "run.json").read_text())
     assert log["sandbox"].startswith("bubblewrap") and log["workers"] == 2
     assert {s["student"]: s["score"] for s in log["students"]} == expected
+    # the reasons reach the feedback and the class report; the hidden tests do not
+    with nbgrader_run.interpreter_on_path():
+        pages = {p.parent.parent.name: p.read_text() for p in feedback.generate(course, ASSIGNMENT)}
+        html_path, csv_path = class_report.build(course, ASSIGNMENT)
+    assert "KernelDied" in pages["crash"] and "HooksTampered" in pages["transformer"]
+    assert not any("BEGIN HIDDEN TESTS" in page or "assert {a.strip()" in page for page in pages.values())
+    html = html_path.read_text()
+    assert "KernelDied" in html and "HooksTampered" in html
+    assert "victim" in csv_path.read_text()
 
 
 def test_honest_submissions_get_exactly_the_grades_of_stock_nbgrader(tmp_path):
