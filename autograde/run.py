@@ -1,10 +1,12 @@
 """``autograde run ASSIGNMENT``: grade every submission of a class, in parallel, into the gradebook.
 
 Run from a course folder, as nbgrader's own commands are (its ``nbgrader_config.py``, ``source/``,
-``submitted/<student>/<assignment>/``). Each submission is graded by stock ``nbgrader autograde``
-in a worker process, with the course's hardened execution (``autograde.execute``: a sandboxed
-kernel, a guard on the tests, restarts after kernel deaths), against a scratch gradebook of its
-own, so workers never write one database at once. The executed notebooks land where nbgrader puts
+``submitted/<student>/<assignment>/``). ``--workers`` worker processes (``autograde.worker``) each
+grade one submission after another with nbgrader's own Autograde converter and the course's
+hardened execution (``autograde.execute``: a sandboxed kernel, a guard on the tests, restarts after
+kernel deaths), each against a scratch gradebook of its own, so workers never write one database
+at once. A submission that runs past ``timeout`` seconds, or kills its worker, fails alone: the
+worker is replaced. The executed notebooks land where nbgrader puts
 them (``autograded/<student>/<assignment>/``). This process alone writes the class gradebook
 (``db_url``: sqlite by default, PostgreSQL as an option), one student at a time, from what each
 worker recorded. One bad submission (invalid JSON, a run past the time limit) fails that student
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -22,13 +25,12 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
 
-from autograde import gradebook, nbgrader_run
+from autograde import gradebook, nbgrader_run, worker
 
 
 class RunError(RuntimeError):
@@ -53,19 +55,6 @@ def submissions(root: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
 
 
-def _nbgrader(args: list[str], root: Path, db_url: str, timeout: float) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.db_url={db_url}"]
-    process = subprocess.Popen(command, cwd=root, env=nbgrader_run.environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        out, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_tree(process.pid)
-        out, _ = process.communicate()
-        return subprocess.CompletedProcess(command, -9, f"{out}\nran past the time limit of {timeout:g} s")
-    return subprocess.CompletedProcess(command, process.returncode, out)
-
-
 def _kill_tree(pid: int) -> None:
     try:
         parent = psutil.Process(pid)
@@ -78,10 +67,6 @@ def _kill_tree(pid: int) -> None:
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(family, timeout=10)
-
-
-def _failed(log: str) -> bool:
-    return "[ERROR]" in log or "| ERROR]" in log or "[CRITICAL]" in log
 
 
 def reason_of(log: str) -> str:
@@ -124,29 +109,60 @@ def _prepare(root: Path, assignment: str, class_url: str, scratch: Path) -> Path
                             (class_url, scratch / "release-class")):
         if db_url == class_url and _has_assignment(class_url, assignment):
             continue
-        done = _nbgrader(["generate_assignment", assignment, "--force",
-                          f"--CourseDirectory.release_directory={release}"], root, db_url, timeout=600)
-        if done.returncode != 0 or _failed(done.stdout):
-            raise RunError(f"nbgrader generate_assignment {assignment} failed:\n{done.stdout[-2000:]}")
+        api = worker.api_for(root, db_url)
+        api.coursedir.release_directory = str(release)
+        done = api.generate_assignment(assignment, force=True, create=True)
+        if not done.get("success"):
+            raise RunError(f"nbgrader generate_assignment {assignment} failed:\n"
+                           f"{(done.get('log') or '') + (done.get('error') or '')}"[-2000:])
     return template
 
 
-def grade_one(root: Path, assignment: str, student: str, template: Path, scratch: Path,
-              timeout: float) -> tuple[Outcome, str | None]:
-    """nbgrader autograde for one student against a copy of the template gradebook. Returns the
-    outcome (score still unknown) and that scratch gradebook's URL when grading finished."""
-    started = time.monotonic()
-    db = scratch / f"{student}.db"
-    shutil.copyfile(template, db)
-    done = _nbgrader(["autograde", assignment, f"--student={student}", "--force"], root, f"sqlite:///{db}",
-                     timeout)
-    graded = any((root / "autograded" / student / assignment).glob("*.ipynb"))
-    seconds = round(time.monotonic() - started, 1)
-    # nbgrader's exit status says whether it graded (a kernel death is logged as an ERROR, yet
-    # GuardedExecute recovers from it and the notebook is graded)
-    if done.returncode != 0 or not graded:
-        return Outcome(student, "failed", reason_of(done.stdout), None, None, seconds), None
-    return Outcome(student, "graded", None, None, None, seconds), f"sqlite:///{db}"
+class Worker:
+    """One ``autograde.worker`` process and its scratch gradebook (a copy of the template)."""
+
+    def __init__(self, root: Path, assignment: str, template: Path, scratch: Path, number: int):
+        self.db = scratch / f"worker{number}.db"
+        shutil.copyfile(template, self.db)
+        self.db_url = f"sqlite:///{self.db}"
+        self.log = open(scratch / f"worker{number}.log", "a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograde.worker", str(root), assignment, self.db_url], cwd=root,
+            env=nbgrader_run.environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            text=True, start_new_session=True)
+        self.replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.replies.put(line)
+        self.replies.put(None)
+
+    def grade(self, student: str, timeout: float) -> dict:
+        """The worker's reply for ``student``, or {"failure": why} when it ran out of time or died."""
+        try:
+            self.process.stdin.write(student + "\n")
+            self.process.stdin.flush()
+            line = self.replies.get(timeout=timeout)
+        except queue.Empty:
+            return {"failure": f"ran past the time limit of {timeout:g} s"}
+        except (BrokenPipeError, OSError):
+            line = None
+        if line is None:
+            return {"failure": f"the grading worker stopped (exit code {self.process.poll()})"}
+        return json.loads(line)
+
+    def close(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=30)
+            except (subprocess.TimeoutExpired, OSError):
+                kill = True
+        if kill:
+            _kill_tree(self.process.pid)
+            self.process.wait()
+        self.log.close()
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -188,27 +204,60 @@ def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | No
     with tempfile.TemporaryDirectory(prefix="autograde-run-") as folder:
         scratch = Path(folder)
         template = _prepare(root, assignment, class_url, scratch)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(grade_one, root, assignment, s, template, scratch, timeout): s for s in chosen}
-            for future in as_completed(futures):
-                student = futures[future]
-                try:
-                    outcome, scratch_url = future.result()
-                except Exception as exc:  # a worker's own failure: that student only
-                    outcome, scratch_url = Outcome(student, "failed", f"{type(exc).__name__}: {exc}", None, None,
-                                                   0.0), None
-                if scratch_url is not None:
-                    with write_lock:
-                        try:
-                            outcome.score = gradebook.copy_submission(scratch_url, class_url, assignment, student)
-                            outcome.max_score = _max_score(scratch_url, assignment)
-                        except Exception as exc:
-                            outcome.status, outcome.reason = "failed", f"writing the gradebook: {exc}"
+        todo: queue.Queue = queue.Queue()
+        for student in chosen:
+            todo.put(student)
+        print_lock = threading.Lock()
+
+        def finish(outcome: Outcome) -> None:
+            with print_lock:
                 outcomes.append(outcome)
                 result = (f"graded {outcome.score:g}/{outcome.max_score:g}" if outcome.status == "graded"
                           else f"FAILED: {outcome.reason}")
-                print(f"{_bar(len(outcomes), len(chosen))} {student:<{width}}  {result}  ({outcome.seconds:g} s)",
-                      file=out, flush=True)
+                print(f"{_bar(len(outcomes), len(chosen))} {outcome.student:<{width}}  {result}  "
+                      f"({outcome.seconds:g} s)", file=out, flush=True)
+
+        def slot(number: int) -> None:
+            worker = None
+            while True:
+                try:
+                    student = todo.get_nowait()
+                except queue.Empty:
+                    break
+                began = time.monotonic()
+                try:
+                    if worker is None:
+                        worker = Worker(root, assignment, template, scratch, number)
+                    reply = worker.grade(student, timeout)
+                except Exception as exc:  # this student only
+                    reply = {"failure": f"{type(exc).__name__}: {exc}"}
+                seconds = round(time.monotonic() - began, 1)
+                if "failure" in reply:
+                    if worker is not None:
+                        worker.close(kill=True)
+                        worker = None
+                    finish(Outcome(student, "failed", reply["failure"], None, None, seconds))
+                    continue
+                graded = reply["success"] and any((root / "autograded" / student / assignment).glob("*.ipynb"))
+                if not graded:
+                    finish(Outcome(student, "failed", reason_of(reply["log"]), None, None, seconds))
+                    continue
+                outcome = Outcome(student, "graded", None, None, None, seconds)
+                with write_lock:   # the class gradebook: written here only, one student at a time
+                    try:
+                        outcome.score = gradebook.copy_submission(worker.db_url, class_url, assignment, student)
+                        outcome.max_score = _max_score(worker.db_url, assignment)
+                    except Exception as exc:
+                        outcome.status, outcome.reason = "failed", f"writing the gradebook: {exc}"
+                finish(outcome)
+            if worker is not None:
+                worker.close()
+
+        threads = [threading.Thread(target=slot, args=(n,)) for n in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     seconds = round(time.monotonic() - started, 1)
     outcomes.sort(key=lambda o: o.student)
     log = {"assignment": assignment, "sandbox": mode, "workers": workers, "seconds": seconds,
