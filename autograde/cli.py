@@ -1,6 +1,7 @@
 """The ``autograde`` command for instructors, over nbgrader and the course's nbgrader_config.py.
 
-  autograde quizgen              regenerate the quiz and mock-exam notebooks in source/ from the bank
+  autograde quizgen              regenerate the graded quiz and mock-exam notebooks in source/ from
+                                 the instructor-only pool source/quiz-pool/
   autograde release              regenerate every student version in release/ from source/
   autograde selftest ASSIGNMENT  grade the solution (expect full marks) and the untouched
                                  student version (expect zero), without touching the gradebook
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("release", help="regenerate release/ from source/").set_defaults(func=cmd_release)
-    commands.add_parser("quizgen", help="regenerate the quiz and mock-exam notebooks from the bank").set_defaults(
+    commands.add_parser("quizgen", help="regenerate the graded quizzes and mock exam from source/quiz-pool/").set_defaults(
         func=cmd_quizgen)
     commands.add_parser("points", help="points per assignment").set_defaults(func=cmd_points)
     selftest = commands.add_parser("selftest", help="solution gets full marks, untouched gets zero")

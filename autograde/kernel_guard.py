@@ -58,11 +58,20 @@ def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece
         code = getattr(value, "__code__", None)
         if code is None:
             return False
-        return code.co_filename.startswith(trusted_dirs)
+        return code.co_filename.startswith(trusted_dirs) or code.co_filename.startswith("<frozen ")
+
+    def library_class(cls):
+        """A class of a module that lives in an installed library or the course (its methods may
+        still be generated from strings, as dataclasses' are)."""
+        module = sys.modules.get(getattr(cls, "__module__", None) or "")
+        if module is None:
+            return False
+        return is_trusted_module(module.__name__) or module.__name__ == "builtins" or str(
+            getattr(module, "__file__", "") or "").startswith(trusted_dirs)
 
     def notebook_class(cls):
         """A class with a method the notebook wrote (not an installed library's or the course's)."""
-        return isinstance(cls, type) and any(
+        return isinstance(cls, type) and not library_class(cls) and any(
             hasattr(getattr(v, "__func__", v), "__code__") and not library_code(v) for v in vars(cls).values())
 
     def callable_or_class(value):

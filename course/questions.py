@@ -22,6 +22,10 @@ One file per seed domain (``d1.yaml`` ... ``d5.yaml``), each a list of questions
       reference: lesson or vendor doc (URL)
       verify: |                       # optional: Python that checks the stem's claim locally
         assert ...
+
+``load_bank()`` reads this package's own folder. ``load_folder(path, id_letter)`` reads and
+validates another folder of the same schema, such as a pool of questions kept outside the
+package whose ids use another letter (``P4-001``: the letter, then the domain digit).
 """
 from __future__ import annotations
 
@@ -47,8 +51,30 @@ class BankError(ValueError):
 
 @lru_cache(maxsize=1)
 def load_bank() -> tuple[dict, ...]:
+    return _read(FOLDER)
+
+
+def load_folder(folder: Path | str, id_letter: str = "D") -> tuple[dict, ...]:
+    """The questions of every ``*.yaml`` file of ``folder``, validated: each must pass
+    ``problems(q, id_letter)`` and ids must be unique, else BankError lists what is wrong."""
+    folder = Path(folder)
+    if not folder.is_dir() or not any(folder.glob("*.yaml")):
+        raise BankError(f"{folder} holds no question files (*.yaml)")
+    found = _read(folder)
+    wrong = [p for q in found for p in problems(q, id_letter)]
+    seen: set[str] = set()
+    for q in found:
+        if q.get("id") in seen:
+            wrong.append(f"{q['id']}: duplicate id")
+        seen.add(q.get("id"))
+    if wrong:
+        raise BankError(f"{len(wrong)} problems in {folder.name}: " + "; ".join(wrong[:10]))
+    return found
+
+
+def _read(folder: Path) -> tuple[dict, ...]:
     questions: list[dict] = []
-    for path in sorted(FOLDER.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml")):
         try:
             items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         except yaml.YAMLError as exc:
@@ -62,8 +88,9 @@ def load_bank() -> tuple[dict, ...]:
     return tuple(questions)
 
 
-def problems(q: dict) -> list[str]:
-    """Everything wrong with one question (empty when it is well formed)."""
+def problems(q: dict, id_letter: str = "D") -> list[str]:
+    """Everything wrong with one question (empty when it is well formed). Ids are ``id_letter``
+    then the domain digit: ``D2-007`` in the bank."""
     found: list[str] = []
     qid = q.get("id", "?")
     missing = REQUIRED - set(q)
@@ -72,8 +99,9 @@ def problems(q: dict) -> list[str]:
     extra = set(q) - FIELDS - {"_file"}
     if extra:
         found.append(f"{qid}: unknown fields {sorted(extra)}")
-    if not re.fullmatch(r"D[1-5]-\d{3}", str(qid)) or not str(qid).startswith(q["domain"]):
-        found.append(f"{qid}: id must look like D2-007 and start with its domain")
+    if (not re.fullmatch(rf"{re.escape(id_letter)}[1-5]-\d{{3}}", str(qid))
+            or str(qid)[1:2] != str(q["domain"])[1:]):
+        found.append(f"{qid}: id must look like {id_letter}2-007, with its domain's digit")
     concepts, objectives = syllabus.concepts(), syllabus.objectives()
     if q["domain"] not in syllabus.domains():
         found.append(f"{qid}: unknown domain {q['domain']}")
