@@ -48,8 +48,9 @@ def points(notebook: nbformat.NotebookNode) -> dict[str, float]:
 
 
 class KernelDied(nbgrader_run.NbgraderError):
-    """The notebook's kernel died or stopped responding, so nbgrader could not finish it and gave no
-    grades (a crash in the notebook's own code, such as running out of memory)."""
+    """The notebook's kernel died or stopped responding and nbgrader could not finish it, so it gave
+    no grades. (A cell that kills the kernel usually costs that cell only: GuardedExecute restarts
+    the kernel and grading goes on.)"""
 
 
 # What nbgrader's log says when the kernel dies (nbclient's DeadKernelError) or hangs past an interrupt.
@@ -59,9 +60,17 @@ _KERNEL_DIED = ("DeadKernelError", "Kernel died", "kernel became unresponsive")
 _TIMEOUT_LOG = ("Timeout waiting for execute reply", "Interrupting kernel")
 
 
-def _only_cell_timeouts(log: str) -> bool:
+# A cell that kills the kernel is logged as an ERROR too, yet GuardedExecute (autograde/execute.py)
+# records KernelDied in that cell, restarts the kernel and grades the rest of the notebook.
+_RECOVERED_DEATH_LOG = ("Kernel died while waiting for execute reply",)
+
+
+def _only_recovered_errors(log: str) -> bool:
+    """True when every ERROR nbgrader logged is one it (or GuardedExecute) recovered from: a cell
+    past its time limit, or a cell that killed the kernel."""
     errors = [line for line in log.splitlines() if "[ERROR]" in line or "| ERROR]" in line]
-    return bool(errors) and all(any(sign in line for sign in _TIMEOUT_LOG) for line in errors)
+    return bool(errors) and all(any(sign in line for sign in _TIMEOUT_LOG + _RECOVERED_DEATH_LOG)
+                                for line in errors)
 
 
 def autograde_folder(assignment: str, submission: Path, student: str = "student",
@@ -108,10 +117,10 @@ def _autograde_in_scratch(assignment: str, student: str, root: Path, submission:
             nbgrader_run.run(["autograde", assignment, "--force", f"--student={student}"], root=course, db=db,
                              peak=peak)
         except nbgrader_run.NbgraderError as failure:
-            if any(sign in str(failure) for sign in _KERNEL_DIED):
-                raise KernelDied(str(failure)) from None
             graded_anyway = any((course / "autograded" / student / assignment).glob("*.ipynb"))
-            if not (graded_anyway and _only_cell_timeouts(str(failure))):
+            if not (graded_anyway and _only_recovered_errors(str(failure))):
+                if any(sign in str(failure) for sign in _KERNEL_DIED):
+                    raise KernelDied(str(failure)) from None
                 raise
         cells: list[CellScore] = []
         with Gradebook(f"sqlite:///{db}") as gradebook:

@@ -172,17 +172,20 @@ def test_a_cell_past_the_time_limit_loses_its_points_only(tmp_path):
 
 
 @pytest.mark.notebooks
-def test_a_kernel_crash_says_so_and_gets_no_credit(tmp_path):
+def test_a_kernel_crash_costs_that_cell_only_and_says_so(tmp_path):
+    """As in the classroom: the kernel restarts and the rest of the notebook is graded."""
     root = tiny_course(tmp_path)
     mine = tmp_path / "mine" / "01-renamed.ipynb"      # found by its lesson id
     mine.parent.mkdir(parents=True)
     nbformat.write(tiny_notebook("x = 1", "import os\nos._exit(1)"), mine)
     graded = self_grading.grade(mine, root=root)
-    assert graded.problem and "kernel died" in graded.problem and graded.score == 0 and graded.max_score == 3
+    assert [(e.score, e.max_score) for e in graded.exercises] == [(1, 1), (0, 2)]
+    assert "KernelDied: the kernel exited with code 1 while this cell ran" in graded.exercises[1].failure
+    assert graded.problem is None
     text = self_grading.report(graded)
-    assert "Traceback" not in text and text.splitlines()[-1] == "Total: 0 / 3"
+    assert "Traceback" not in text and text.splitlines()[-1] == "Total: 1 / 3"
     [event] = progress.events(kind="grade", item="w9-01")
-    assert event.detail["problem"] == "kernel died" and event.correct is False
+    assert event.detail["score"] == 1 and event.correct is False
 
 
 def _non_course_notebook() -> str:
