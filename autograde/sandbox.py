@@ -23,8 +23,8 @@ when it can. What that protects:
   memory (PSS, each shared page counted once) and ``tmp_bytes`` of files in its /tmp (which is
   memory too). A JVM reserves far more address space than it uses, so RLIMIT_AS cannot cap a
   Spark kernel, and cgroups are not delegated on every grading machine: a watcher thread here
-  sums the tree's PSS and CPU time every ``watch_interval`` seconds and kills the tree past a
-  cap, saying why in ``last_limit_hit``; RLIMIT_CPU on every process is a kernel-enforced
+  sums the tree's memory (RSS, and PSS once RSS passes the cap: reading a JVM's PSS is slow) and
+  CPU time every ``watch_interval`` seconds and kills the tree past a cap, saying why in ``last_limit_hit``; RLIMIT_CPU on every process is a kernel-enforced
   backstop. The caps apply in the unsandboxed mode too.
 
 What it does not protect against: CPU and cache side channels; a burst of allocation faster than
@@ -238,17 +238,30 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def tree_usage(pid: int) -> tuple[int, float]:
-    """(PSS bytes, CPU seconds incl. reaped children) of a process and its descendants."""
-    memory, cpu = 0, 0.0
-    for proc in _tree(pid):
+def tree_usage(pid: int, memory_cap: int | None = None) -> tuple[int, float]:
+    """(memory bytes, CPU seconds incl. reaped children) of a process and its descendants.
+
+    Memory is PSS (each shared page counted once). Reading a JVM's PSS costs tens of milliseconds,
+    so with ``memory_cap`` the cheap RSS (never below PSS) is summed first and PSS is read only
+    when the RSS sum is above the cap."""
+    tree = _tree(pid)
+    rss, cpu = 0, 0.0
+    for proc in tree:
         try:
-            info = proc.memory_full_info()
+            rss += proc.memory_info().rss
             times = proc.cpu_times()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        memory += getattr(info, "pss", info.rss)
         cpu += times.user + times.system + times.children_user + times.children_system
+    if memory_cap is not None and rss <= memory_cap:
+        return rss, cpu
+    memory = 0
+    for proc in tree:
+        try:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        memory += getattr(info, "pss", info.rss)
     return memory, cpu
 
 
@@ -267,7 +280,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     cpu_seconds = Integer(1800, config=True, help="CPU seconds for the kernel's whole process tree")
     memory_bytes = Integer(3 * GIB, config=True, help="Memory (PSS) cap for the kernel's process tree")
     tmp_bytes = Integer(1 * GIB, config=True, help="Size of the sandbox's private /tmp")
-    watch_interval = Float(0.25, config=True, help="Seconds between two looks at the kernel's usage")
+    watch_interval = Float(0.5, config=True, help="Seconds between two looks at the kernel's usage")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -338,7 +351,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                     return
             except psutil.NoSuchProcess:
                 return
-            memory, cpu = tree_usage(pid)
+            memory, cpu = tree_usage(pid, self.memory_bytes)
             if memory > self.memory_bytes:
                 why = (f"memory: the kernel used {memory / GIB:.2f} GiB, above its cap of "
                        f"{self.memory_bytes / GIB:.2f} GiB")
