@@ -205,3 +205,9 @@ def _shown(db_url: str) -> str:
 
 
 __all__ = ["GradebookError", "class_db_url", "copy_submission"]
+
+
+def scores(db_url: str, assignment: str) -> dict[str, float]:
+    """student -> total score of ``assignment`` in a gradebook (nbgrader's own totals)."""
+    with Gradebook(db_url) as book:
+        return {s["student"]: float(s["score"]) for s in book.submission_dicts(assignment)}

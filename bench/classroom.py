@@ -18,7 +18,6 @@ import argparse
 import random
 import re
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograde import nbgrader_run, run  # noqa: E402
+from autograde import gradebook, nbgrader_run, run  # noqa: E402
 
 ASSIGNMENT = "week1-ml-fundamentals"
 QUIZ = "90-week1-review-quiz.ipynb"
@@ -94,13 +93,7 @@ def scratch_course(folder: Path, students: dict, extra_config: str = "") -> Path
 
 
 def scores(course: Path) -> dict[str, float]:
-    with sqlite3.connect(course / "gradebook.db") as db:
-        rows = db.execute("""SELECT student.id, SUM(grade.auto_score) FROM grade
-                             JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id
-                             JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id
-                             JOIN student ON submitted_assignment.student_id = student.id
-                             GROUP BY student.id""").fetchall()
-    return {student: score for student, score in rows if score is not None}
+    return gradebook.scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT)
 
 
 def stock_side(folder: Path, students: dict) -> tuple[float, dict[str, float]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograde import class_report, feedback, nbgrader_run, run
+from autograde import class_report, feedback, gradebook, nbgrader_run, run
 from autograde.sandbox import sandbox_mode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,13 +123,7 @@ def course_with(tmp_path: Path, students: dict[str, nbformat.NotebookNode], conf
 
 
 def class_scores(course: Path) -> dict[str, float]:
-    with sqlite3.connect(course / "gradebook.db") as db:
-        rows = db.execute("""SELECT student.id, SUM(grade.auto_score) FROM grade
-                             JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id
-                             JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id
-                             JOIN student ON submitted_assignment.student_id = student.id
-                             GROUP BY student.id""").fetchall()
-    return {student: score for student, score in rows}
+    return gradebook.scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT)
 
 
 def cell_errors(course: Path, student: str) -> list[str]:

@@ -209,34 +209,3 @@ def test_load_folder_refuses_a_malformed_pool(tmp_path):
         questions.load_folder(tmp_path, "P")
     with pytest.raises(questions.BankError, match="id must look like D2-007"):
         questions.load_folder(tmp_path, "D")
-
-
-VERIFIED = [pytest.param(q, id=q["id"], marks=[pytest.mark.spark] if re.search(r"\bspark\b", q["verify"]) else [])
-            for q in POOL if q.get("verify")]
-
-
-def _fresh_mlflow_store(folder):
-    import mlflow
-
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    experiment = mlflow.create_experiment("verify", artifact_location=(folder / "artifacts").as_uri())
-    mlflow.set_experiment(experiment_id=experiment)
-
-
-@pytest.mark.parametrize("question", VERIFIED)
-def test_code_in_pool_questions_does_what_the_key_says(question, tmp_path, request):
-    """As for the bank: each ``verify`` block runs (with Spark only when it uses ``spark``)."""
-    import mlflow
-
-    namespace = {}
-    if re.search(r"\bspark\b", question["verify"]):
-        namespace["spark"] = request.getfixturevalue("spark")
-    if "mlflow" in question["verify"]:
-        _fresh_mlflow_store(tmp_path)
-    try:
-        exec(compile(question["verify"], f"<verify {question['id']}>", "exec"), namespace)
-    finally:
-        while mlflow.active_run():
-            mlflow.end_run()
