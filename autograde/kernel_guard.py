@@ -13,9 +13,11 @@ grader asks ``check(nonce)``, which puts back what a notebook changed and says w
 - builtins; ``sys.modules`` entries and the functions and classes of course and PySpark modules,
   and the methods of their classes, replaced by code the notebook wrote (a replacement written in an
   installed library, such as MLflow's autologging patches, is accepted);
-- the names a test reads that the notebook imported (``Pipeline``, ``datasets``, ``q1``): they must
-  still be what the import gave; and answers that are objects of a class the notebook wrote with
-  its own comparison or conversion methods (an "equal to anything" object).
+- the names a test reads: those the notebook imported (``Pipeline``, ``datasets``, ``q1``) must
+  still be what the import gave, those of builtins (``len``, ``isinstance``) must not be the
+  notebook's own functions, and answers must not be objects of a class the notebook wrote with its
+  own comparison or conversion methods (an "equal to anything" object); the notebook's
+  ``__builtins__`` must be the real ones.
 
 The reply is signed with a key the grader gave this kernel, so a replaced ``check`` or
 ``__import__`` cannot answer for it without first finding that key.
@@ -148,6 +150,9 @@ def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece
             if b.get(k, v) is not v or k not in b:
                 found.append(f"builtins.{k}")
                 b[k] = v
+        if ip.user_ns.get("__builtins__") not in (builtins, vars(builtins)):
+            found.append("the notebook's __builtins__")
+            ip.user_ns["__builtins__"] = builtins
         for attr, label in (("input_transformers_cleanup", "cleanup"), ("input_transformers_post", "post"),
                             ("ast_transformers", "ast")):
             current = getattr(ip, attr)
@@ -203,6 +208,13 @@ def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece
                     if isinstance(value, types.ModuleType) or callable_or_class(value) and not library_code(value):
                         found.append(f"the name {name}")
                     user_ns[name] = real
+                continue
+            original = snapshot["builtins"].get(name)
+            if original is not None and value is not original and callable(value):
+                # a test's len, set or isinstance replaced by the notebook's own (a number or a
+                # DataFrame that shadows a builtin is left alone: the test then fails as it would)
+                found.append(f"the builtin {name}")
+                del user_ns[name]
                 continue
             cls = type(value)
             special = {"__eq__", "__ne__", "__hash__", "__bool__", "__len__", "__iter__", "__contains__",

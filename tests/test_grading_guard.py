@@ -25,12 +25,13 @@ def _meta(**values) -> dict:
 
 def notebook(*answers: str):
     """A setup cell, then per answer: the answer cell and a graded test (answer k sets ``x<k>`` to k;
-    the test also reads the name the setup cell imported)."""
+    the test also reads the name the setup cell imported, and a builtin)."""
     cells = [new_code_cell("from course.checks import check_quiz_answer")]
     for number, answer in enumerate(answers, start=1):
         cell = new_code_cell(textwrap.dedent(answer))
         cell.metadata.update(_meta(grade_id=f"answer{number}", solution=True))
-        test = new_code_cell(f"_helper = check_quiz_answer\nassert x{number} == {number}, 'x{number} is not {number}'")
+        test = new_code_cell(f"_helper = check_quiz_answer\n"
+                             f"assert isinstance(x{number}, object) and x{number} == {number}, 'x{number} is not {number}'")
         test.metadata.update(_meta(grade_id=f"test{number}", grade=True, locked=True, points=1))
         cells += [cell, test]
     return new_notebook(cells=cells)
@@ -72,6 +73,11 @@ TRICKS = {
         "import ipykernel.ipkernel as k\n_run = k.IPythonKernel.do_execute\n"
         "async def _skip(self, code, *a, **kw):\n    return await _run(self, 'pass' if 'assert' in code else code, *a, **kw)\n"
         "k.IPythonKernel.do_execute = _skip\nx1 = 0",
+    "a builtin shadowed by the notebook's own function":
+        "def isinstance(*args):\n    return True\nx1 = 0",
+    "replaced __builtins__":
+        "import builtins, types\n_fake = types.ModuleType('fake')\n_fake.__dict__.update(vars(builtins))\n"
+        "x1 = 0\n__builtins__ = _fake",
     "an answer equal to anything":
         "class Anything:\n    def __eq__(self, other):\n        return True\nx1 = Anything()",
 }
