@@ -131,3 +131,11 @@ def test_the_grader_reads_imports_and_names_from_cells():
                      "q1": ("course.exercises.w1_supervised", "q1")}
     assert names_read("_truth = 3\nassert answer == _truth") == ["_truth", "answer"]
     assert imports_of("def broken(:") == (set(), {})
+
+
+def test_a_library_function_that_shadows_a_builtin_is_no_trick(tmp_path):
+    """``from pyspark.sql.functions import *`` rebinds max and sum: lessons do it, tests read them."""
+    nb = notebook("from pyspark.sql.functions import *\nx1 = 1")
+    nb.cells[-1].source = "assert callable(max) and max is not __builtins__.max and x1 == 1"
+    scores, errors = grade(nb, tmp_path=tmp_path)
+    assert scores == [1.0], errors
