@@ -6,8 +6,8 @@ grade one submission after another with nbgrader's own Autograde converter and t
 hardened execution (``autograde.execute``: a sandboxed kernel, a guard on the tests, restarts after
 kernel deaths), each against a scratch gradebook of its own, so workers never write one database
 at once. A submission that runs past ``timeout`` seconds, or kills its worker, fails alone: the
-worker is replaced. The executed notebooks land where nbgrader puts
-them (``autograded/<student>/<assignment>/``). This process alone writes the class gradebook
+worker is replaced. The executed notebooks land where nbgrader puts them
+(``autograded/<student>/<assignment>/``). This process alone writes the class gradebook
 (``db_url``: sqlite by default, PostgreSQL as an option), one student at a time, from what each
 worker recorded. One bad submission (invalid JSON, a run past the time limit) fails that student
 only, with its reason; the batch goes on. A line per student, with a progress bar, and a run log
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import psutil
 
-from autograde import gradebook, nbgrader_run, worker
+from autograde import gradebook, nbgrader_run
+from autograde.worker import api_for
 
 
 class RunError(RuntimeError):
@@ -101,29 +102,60 @@ def _max_score(db_url: str, assignment: str) -> float:
         return float(book.find_assignment(assignment).max_score)
 
 
+def _sqlite_file(db_url: str) -> Path | None:
+    """The file of a sqlite URL (None for another database)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _generate(root: Path, assignment: str, db_url: str, release: Path) -> None:
+    """nbgrader generate_assignment into ``db_url`` (the student version goes to ``release``, a
+    scratch folder: the course's release/ is left alone)."""
+    api = api_for(root, db_url)
+    api.coursedir.release_directory = str(release)
+    done = api.generate_assignment(assignment, force=True, create=True)
+    if not done.get("success"):
+        raise RunError(f"nbgrader generate_assignment {assignment} failed:\n"
+                       f"{(done.get('log') or '') + (done.get('error') or '')}"[-2000:])
+
+
 def _prepare(root: Path, assignment: str, class_url: str, scratch: Path) -> Path:
-    """A template scratch gradebook holding the assignment (built from source/), and the
-    assignment in the class gradebook when it is not there yet. Returns the template's path."""
+    """A template scratch gradebook holding the assignment, and the assignment in the class
+    gradebook when it is not there yet. Returns the template's path.
+
+    The template is a copy of a sqlite class gradebook that holds the assignment (what stock
+    ``nbgrader autograde`` would grade against); otherwise it is generated from source/, and a
+    class gradebook that does not exist yet starts as a copy of it (a new gradebook costs a schema
+    migration)."""
     template = scratch / "template.db"
-    for db_url, release in ((f"sqlite:///{template}", scratch / "release-template"),
-                            (class_url, scratch / "release-class")):
-        if db_url == class_url and _has_assignment(class_url, assignment):
-            continue
-        api = worker.api_for(root, db_url)
-        api.coursedir.release_directory = str(release)
-        done = api.generate_assignment(assignment, force=True, create=True)
-        if not done.get("success"):
-            raise RunError(f"nbgrader generate_assignment {assignment} failed:\n"
-                           f"{(done.get('log') or '') + (done.get('error') or '')}"[-2000:])
+    class_file = _sqlite_file(class_url)
+    class_exists = class_file is None or class_file.exists()
+    if class_exists and _has_assignment(class_url, assignment):
+        if class_file is not None:
+            shutil.copyfile(class_file, template)
+            return template
+        _generate(root, assignment, f"sqlite:///{template}", scratch / "release-template")
+        return template
+    _generate(root, assignment, f"sqlite:///{template}", scratch / "release-template")
+    if class_file is not None and not class_exists:
+        class_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, class_file)
+    else:
+        _generate(root, assignment, class_url, scratch / "release-class")
     return template
 
 
 class Worker:
-    """One ``autograde.worker`` process and its scratch gradebook (a copy of the template)."""
+    """One ``autograde.worker`` process and its scratch gradebook. The process starts at once (its
+    Python and nbgrader load while the run prepares); ``grade`` first fills the gradebook with a
+    copy of the template."""
 
-    def __init__(self, root: Path, assignment: str, template: Path, scratch: Path, number: int):
+    def __init__(self, root: Path, assignment: str, scratch: Path, number: int):
         self.db = scratch / f"worker{number}.db"
-        shutil.copyfile(template, self.db)
         self.db_url = f"sqlite:///{self.db}"
         self.log = open(scratch / f"worker{number}.log", "a")
         self.process = subprocess.Popen(
@@ -138,8 +170,10 @@ class Worker:
             self.replies.put(line)
         self.replies.put(None)
 
-    def grade(self, student: str, timeout: float) -> dict:
+    def grade(self, student: str, template: Path, timeout: float) -> dict:
         """The worker's reply for ``student``, or {"failure": why} when it ran out of time or died."""
+        if not self.db.exists():
+            shutil.copyfile(template, self.db)
         try:
             self.process.stdin.write(student + "\n")
             self.process.stdin.flush()
@@ -203,7 +237,13 @@ def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | No
     width = max(len(s) for s in chosen)
     with tempfile.TemporaryDirectory(prefix="autograde-run-") as folder:
         scratch = Path(folder)
-        template = _prepare(root, assignment, class_url, scratch)
+        first = [Worker(root, assignment, scratch, n) for n in range(workers)]   # they load meanwhile
+        try:
+            template = _prepare(root, assignment, class_url, scratch)
+        except BaseException:
+            for started_worker in first:
+                started_worker.close(kill=True)
+            raise
         todo: queue.Queue = queue.Queue()
         for student in chosen:
             todo.put(student)
@@ -218,7 +258,7 @@ def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | No
                       f"({outcome.seconds:g} s)", file=out, flush=True)
 
         def slot(number: int) -> None:
-            worker = None
+            worker, replacements = first[number], 0
             while True:
                 try:
                     student = todo.get_nowait()
@@ -227,8 +267,9 @@ def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | No
                 began = time.monotonic()
                 try:
                     if worker is None:
-                        worker = Worker(root, assignment, template, scratch, number)
-                    reply = worker.grade(student, timeout)
+                        replacements += 1
+                        worker = Worker(root, assignment, scratch, workers * replacements + number)
+                    reply = worker.grade(student, template, timeout)
                 except Exception as exc:  # this student only
                     reply = {"failure": f"{type(exc).__name__}: {exc}"}
                 seconds = round(time.monotonic() - began, 1)

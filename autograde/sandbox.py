@@ -204,6 +204,11 @@ def bwrap_arguments(cwd: Path, runtime_dir: Path, env: dict[str, str], tmp_bytes
     """bubblewrap's options for one kernel (everything before ``--`` and the kernel command)."""
     args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--proc", "/proc", "--dev", "/dev"]
+    # the private /tmp first: a course, a virtualenv or a submission living under the host's /tmp
+    # is bound on top of it below, not hidden by it
+    if _knows_option(bwrap_executable(), "--size"):   # bubblewrap 0.10 and later
+        args += ["--size", str(tmp_bytes)]
+    args += ["--perms", "1777", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME, "--dir", SANDBOX_COURSE_DATA]
     seen: set[str] = set()
     read_only = [*SYSTEM_FOLDERS, sys.base_prefix, sys.prefix, course_package_folder()]
     java = java_home()
@@ -217,10 +222,6 @@ def bwrap_arguments(cwd: Path, runtime_dir: Path, env: dict[str, str], tmp_bytes
     for secret in MASKED_FOLDERS:
         if os.path.isdir(secret):
             args += ["--tmpfs", secret]
-    if _knows_option(bwrap_executable(), "--size"):   # bubblewrap 0.10 and later
-        args += ["--size", str(tmp_bytes)]
-    args += ["--perms", "1777", "--tmpfs", "/tmp",
-             "--dir", SANDBOX_HOME, "--dir", SANDBOX_COURSE_DATA]
     for path in class_archive_files():   # bound, not copied: free, and read-only
         args += ["--ro-bind", str(path), f"{SANDBOX_COURSE_DATA}/spark/cds/{path.name}"]
     args += ["--bind", str(runtime_dir), str(runtime_dir),

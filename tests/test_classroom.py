@@ -209,6 +209,24 @@ def test_a_broken_submission_fails_alone_with_its_reason(tmp_path):
     assert "[####################] 2/2" in printed
 
 
+def test_a_submission_past_the_time_limit_fails_alone_and_its_worker_is_replaced(tmp_path):
+    right = keys()
+    slow = submission(["import time\ntime.sleep(120)\n" + right[0], *right[1:]])
+    course = course_with(tmp_path, {"a-slow": slow, "b-fine": submission(right)})
+    outcomes = {o.student: o for o in run.run(course, ASSIGNMENT, workers=1, timeout=25, out=Quiet())}
+    assert outcomes["a-slow"].status == "failed"
+    assert outcomes["a-slow"].reason == "ran past the time limit of 25 s"
+    assert outcomes["b-fine"].status == "graded" and outcomes["b-fine"].score == 15
+
+
+class Quiet:
+    def write(self, text):
+        pass
+
+    def flush(self):
+        pass
+
+
 def test_run_refuses_what_is_not_a_course_or_an_assignment(tmp_path):
     with pytest.raises(run.RunError, match="no nbgrader_config.py"):
         run.run(tmp_path, ASSIGNMENT)
