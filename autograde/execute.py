@@ -96,6 +96,8 @@ class GuardedExecute(Execute):
         from autograde.sandbox import SandboxedKernelManager
 
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        # a graded kernel has nothing to save: stop it at once rather than wait for it to exit
+        kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(*args, **kwargs)
 
     # -- per notebook -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ and writes a student's name on its standard input for each submission; the worke
 with nbgrader's own Autograde converter, in this process (nbgrader's Python API: the same
 preprocessors and configuration as ``nbgrader autograde``, without starting Python and nbgrader
 again for every student), into its own scratch gradebook ``DB_URL``, and answers one JSON line:
-``{"student", "success", "log"}``. The grader copies the grades into the class gradebook before
+``{"student", "success", "seconds", "log"}``. The grader copies the grades into the class gradebook before
 sending the next name. The worker never sees the class gradebook's URL.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -40,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         student = line.strip()
         if not student:
             continue
+        started = time.monotonic()
         result = api.autograde(assignment, student, force=True, create=True)
         log = (result.get("log") or "") + (result.get("error") or "")
         reply.write(json.dumps({"student": student, "success": bool(result.get("success")),
-                                "log": log[-6000:]}) + "\n")
+                                "seconds": round(time.monotonic() - started, 2), "log": log[-6000:]}) + "\n")
         reply.flush()
     return 0
 

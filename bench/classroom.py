@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=run.default_workers(),
+                        help="autograde run's workers (default: its own default here, %(default)s)")
     args = parser.parse_args(argv)
     students = class_of(args.students)
     crash, damaged = crash_and_damaged(args.students)

@@ -235,3 +235,9 @@ def test_run_refuses_what_is_not_a_course_or_an_assignment(tmp_path):
         run.run(course, "week9")
     with pytest.raises(run.RunError, match="no submissions"):
         run.run(course, ASSIGNMENT)
+
+
+def test_the_in_process_alembic_head_is_the_one_nbgrader_asks_alembic_for():
+    asked = subprocess.run([sys.executable, "-c", "from nbgrader.api import get_alembic_version as v; print(v())"],
+                           env=nbgrader_run.environment(), capture_output=True, text=True, check=True)
+    assert nbgrader_run.alembic_head() == asked.stdout.strip()
