@@ -76,3 +76,34 @@ def test_runs_below_one_are_refused_in_one_line(monkeypatch, capsys):
         startup.main()
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith("--runs must be 1 or more")
+
+
+def load_classroom():
+    spec = importlib.util.spec_from_file_location("bench_classroom", ROOT / "bench" / "classroom.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("notebook", ["week1-ml-fundamentals/90-week1-review-quiz.ipynb",
+                                      "week1-ml-fundamentals/03-supervised-learning.ipynb"])
+def test_the_generated_class_holds_right_wrong_and_broken_submissions(notebook):
+    import nbformat
+
+    classroom = load_classroom()
+    students = classroom.class_of(8, notebook)
+    crash, damaged = classroom.crash_and_damaged(8)
+    right = classroom.solutions(notebook)
+
+    def answers(student):
+        return [c.source for c in students[student].cells if c.metadata.get("nbgrader", {}).get("solution")]
+
+    assert isinstance(students[damaged], str)
+    with pytest.raises(Exception):
+        nbformat.reads(students[damaged], as_version=4)
+    assert answers("student00") == right and answers("student04") == right           # right
+    assert all(a != r for a, r in zip(answers("student03"), right))                  # untouched
+    assert all(a != r for a, r in zip(answers("student02"), right))                  # wrong
+    crashed = answers(crash)
+    assert "os._exit(1)" in crashed[min(4, len(right) - 1)]
+    assert sum(a == r for a, r in zip(crashed, right)) == len(right) - 1
