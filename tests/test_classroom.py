@@ -227,6 +227,17 @@ class Quiet:
         pass
 
 
+def test_a_class_graded_into_a_postgresql_gradebook(tmp_path, postgres_database):
+    """The class gradebook on PostgreSQL (CI starts the server): created there by the run."""
+    right = keys()
+    students = {"all": submission(right), "half": submission(right[:8] + [wrong(k) for k in right[8:]]),
+                "crash": submission(right[:4] + ["import os\nos._exit(1)"] + right[5:])}
+    course = course_with(tmp_path, students, f"\nc.CourseDirectory.db_url = {postgres_database!r}\n")
+    outcomes = {o.student: o.score for o in run.run(course, ASSIGNMENT, workers=3, out=Quiet())}
+    assert outcomes == gradebook.scores(postgres_database, ASSIGNMENT) == {"all": 15, "half": 8, "crash": 14}
+    assert not (course / "gradebook.db").exists()
+
+
 def test_run_refuses_what_is_not_a_course_or_an_assignment(tmp_path):
     with pytest.raises(run.RunError, match="no nbgrader_config.py"):
         run.run(tmp_path, ASSIGNMENT)

@@ -18,14 +18,11 @@ import os
 import shutil
 import sqlite3
 import time
-import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from autograde import nbgrader_run
 from autograde.gradebook import GradebookError, class_db_url, copy_submission
@@ -253,33 +250,6 @@ def test_class_db_url_reads_the_course_config_like_nbgrader(tmp_path):
 
 
 # PostgreSQL
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> str:
-    """The URL of the PostgreSQL server CI starts (module scope: a skip comes before the grading)."""
-    server = os.environ.get("COURSE_TEST_POSTGRES_URL")
-    if not server:
-        if os.environ.get("COURSE_POSTGRES_TESTS") == "required":
-            pytest.fail("COURSE_POSTGRES_TESTS=required but COURSE_TEST_POSTGRES_URL names no PostgreSQL server")
-        pytest.skip("no PostgreSQL server (COURSE_TEST_POSTGRES_URL unset): CI runs these tests")
-    return server
-
-
-@pytest.fixture
-def postgres_database(postgres_server):
-    """A fresh database on the server named by COURSE_TEST_POSTGRES_URL, dropped afterwards."""
-    server = postgres_server
-    name = f"gradebook_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_copies_from_several_processes_into_a_postgresql_gradebook_lose_nothing(postgres_server, graded,
