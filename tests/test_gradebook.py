@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import os
 import shutil
 import sqlite3
 import time
