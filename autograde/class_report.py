@@ -258,7 +258,7 @@ def identical_code(course_root: Path, assignment: str, source_folder: Path) -> l
 # --- putting it together --------------------------------------------------------------------------
 
 def _source_folder(course_root: Path, assignment: str) -> Path:
-    from autograde.feedback import course_config
+    from autograde.nbgrader_run import course_config
 
     source = course_config(course_root).CourseDirectory.get("source_directory", "source")
     return course_root / source / assignment

@@ -29,6 +29,7 @@ from pathlib import Path
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
+from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
@@ -45,8 +46,8 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 
 
 def _is_graded_test(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    """A graded cell whose points come from its outputs (nbgrader's test cell, not an answer)."""
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
 def imports_of(source: str) -> tuple[set[str], dict[str, tuple[str, str | None]]]:

@@ -38,10 +38,9 @@ from nbgrader.converters import GenerateFeedback, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import List
-from traitlets.config import Config, PyFileConfigLoader
 
 from autograde.gradebook import class_db_url
-from autograde.nbgrader_run import NbgraderError
+from autograde.nbgrader_run import NbgraderError, course_config
 
 BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
 END_HIDDEN = "END HIDDEN TESTS"
@@ -50,13 +49,6 @@ END_HIDDEN = "END HIDDEN TESTS"
 MIN_HIDDEN_LINE = 8
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SCRUBBED = "[a line of a hidden test was removed]"
-
-
-def course_config(course_root: Path) -> Config:
-    """The course's ``nbgrader_config.py``, loaded as nbgrader loads it."""
-    course_root = Path(course_root)
-    loader = PyFileConfigLoader("nbgrader_config.py", path=str(course_root))
-    return loader.load_config()
 
 
 def hidden_regions_removed(source: str) -> tuple[str, list[str]]:

@@ -48,10 +48,10 @@ def class_db_url(course_root) -> str:
     resolved against the course root (nbgrader resolves it against its working directory, which is
     the course root when run there). Without a db_url, nbgrader's default: ``gradebook.db`` in the
     course's ``CourseDirectory.root``."""
-    from traitlets.config.loader import PyFileConfigLoader
+    from autograde.nbgrader_run import course_config
 
     course_root = Path(course_root).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    config = course_config(course_root)
     course_dir = config.get("CourseDirectory", {})
     root = (course_root / course_dir.get("root", ".")).resolve()
     db_url = course_dir.get("db_url")
@@ -205,6 +205,20 @@ def _shown(db_url: str) -> str:
 
 
 __all__ = ["GradebookError", "class_db_url", "copy_submission"]
+
+
+def has_assignment(db_url: str, assignment: str) -> bool:
+    with Gradebook(db_url) as book:
+        try:
+            book.find_assignment(assignment)
+        except MissingEntry:
+            return False
+    return True
+
+
+def max_score(db_url: str, assignment: str) -> float:
+    with Gradebook(db_url) as book:
+        return float(book.find_assignment(assignment).max_score)
 
 
 def scores(db_url: str, assignment: str) -> dict[str, float]:

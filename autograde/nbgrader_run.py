@@ -85,6 +85,13 @@ def run(args: list[str], root: Path = ROOT, db: Path | None = None, timeout: flo
     return log
 
 
+def course_config(course_root: Path):
+    """A course folder's ``nbgrader_config.py``, loaded as nbgrader loads it (traitlets)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+
+
 def assignments(root: Path = ROOT) -> list[str]:
     """Every assignment: a folder of ``source/`` that holds notebooks."""
     source = root / "source"

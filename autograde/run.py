@@ -31,6 +31,7 @@ from pathlib import Path
 import psutil
 
 from autograde import gradebook, nbgrader_run
+from autograde.sandbox import kill_tree, sandbox_mode
 from autograde.worker import api_for
 
 
@@ -56,20 +57,6 @@ def submissions(root: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
 
 
-def _kill_tree(pid: int) -> None:
-    try:
-        parent = psutil.Process(pid)
-        family = parent.children(recursive=True) + [parent]
-    except psutil.NoSuchProcess:
-        return
-    for process in family:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(family, timeout=10)
-
-
 def reason_of(log: str) -> str:
     """One line saying why nbgrader could not grade a submission, from its log."""
     if "ran past the time limit" in log:
@@ -82,24 +69,6 @@ def reason_of(log: str) -> str:
     errors = [re.sub(r"^\[[^\]]*\]\s*", "", line) for line in lines if "ERROR" in line or "CRITICAL" in line]
     errors = [e for e in errors if e and not e.startswith("There was an error processing")]
     return (errors[-1] if errors else (lines[-1] if lines else "nbgrader failed"))[:300]
-
-
-def _has_assignment(db_url: str, assignment: str) -> bool:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as book:
-        try:
-            book.find_assignment(assignment)
-        except MissingEntry:
-            return False
-    return True
-
-
-def _max_score(db_url: str, assignment: str) -> float:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as book:
-        return float(book.find_assignment(assignment).max_score)
 
 
 def _sqlite_file(db_url: str) -> Path | None:
@@ -134,7 +103,7 @@ def _prepare(root: Path, assignment: str, class_url: str, scratch: Path) -> Path
     template = scratch / "template.db"
     class_file = _sqlite_file(class_url)
     class_exists = class_file is None or class_file.exists()
-    if class_exists and _has_assignment(class_url, assignment):
+    if class_exists and gradebook.has_assignment(class_url, assignment):
         if class_file is not None:
             shutil.copyfile(class_file, template)
             return template
@@ -194,7 +163,7 @@ class Worker:
             except (subprocess.TimeoutExpired, OSError):
                 kill = True
         if kill:
-            _kill_tree(self.process.pid)
+            kill_tree(self.process.pid, wait=10)
             self.process.wait()
         self.log.close()
 
@@ -225,8 +194,6 @@ def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | No
         raise RunError(f"no submission of {assignment} for: {', '.join(missing)}")
     if not chosen:
         raise RunError(f"no submissions of {assignment} in {root / 'submitted'}")
-    from autograde.sandbox import sandbox_mode
-
     class_url = gradebook.class_db_url(root)
     mode = sandbox_mode()
     workers = max(1, min(workers, len(chosen)))
@@ -288,7 +255,7 @@ def _run(root: Path, assignment: str, workers: int = 2, students: list[str] | No
                 with write_lock:   # the class gradebook: written here only, one student at a time
                     try:
                         outcome.score = gradebook.copy_submission(worker.db_url, class_url, assignment, student)
-                        outcome.max_score = _max_score(worker.db_url, assignment)
+                        outcome.max_score = gradebook.max_score(worker.db_url, assignment)
                     except Exception as exc:
                         outcome.status, outcome.reason = "failed", f"writing the gradebook: {exc}"
                 finish(outcome)

@@ -55,6 +55,8 @@ import psutil
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Float, Integer, default
 
+from autograde.memory import tree as process_tree
+
 try:
     import resource   # imported here: a child between fork and exec must not import
 except ImportError:   # Windows
@@ -231,21 +233,13 @@ def bwrap_arguments(cwd: Path, runtime_dir: Path, env: dict[str, str], tmp_bytes
     return args
 
 
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
 def tree_usage(pid: int, memory_cap: int | None = None) -> tuple[int, float]:
     """(memory bytes, CPU seconds incl. reaped children) of a process and its descendants.
 
     Memory is PSS (each shared page counted once). Reading a JVM's PSS costs tens of milliseconds,
     so with ``memory_cap`` the cheap RSS (never below PSS) is summed first and PSS is read only
     when the RSS sum is above the cap."""
-    tree = _tree(pid)
+    tree = process_tree(pid)
     rss, cpu = 0, 0.0
     for proc in tree:
         try:
@@ -266,12 +260,16 @@ def tree_usage(pid: int, memory_cap: int | None = None) -> tuple[int, float]:
     return memory, cpu
 
 
-def kill_tree(pid: int) -> None:
-    for proc in _tree(pid):
+def kill_tree(pid: int, wait: float = 0) -> None:
+    """Kill a process and all its descendants; with ``wait``, wait that long for them to end."""
+    family = process_tree(pid)
+    for proc in family:
         try:
             proc.kill()
         except psutil.Error:
             pass
+    if wait:
+        psutil.wait_procs(family, timeout=wait)
 
 
 class SandboxedKernelManager(AsyncKernelManager):

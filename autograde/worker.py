@@ -21,9 +21,9 @@ def api_for(root: Path, db_url: str):
     """nbgrader's API for the course folder ``root``, with its nbgrader_config.py and ``db_url``."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
+    from autograde.nbgrader_run import course_config
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config = course_config(root)
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = db_url
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)

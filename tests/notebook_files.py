@@ -82,3 +82,28 @@ def cell_errors(notebook) -> list[str]:
             if output.output_type == "error":
                 found.append(f"cell {index - 1}: {output.ename}: {output.evalue[:300]}")
     return found
+
+
+def nbgrader_cell(grade_id: str, source: str, points: float | None = None, solution: bool = False,
+                  course: dict | None = None):
+    """A code cell with nbgrader's metadata: an answer cell (``solution``), a graded test cell
+    (``points``; locked) or a plain cell, with the course's own cell metadata when given."""
+    from nbformat.v4 import new_code_cell
+
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": points is not None,
+            "schema_version": 3, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return new_code_cell(source, metadata={"nbgrader": meta, **({"course": course} if course else {})})
+
+
+def answered(release, answers: dict[str, str]):
+    """A copy of the student version ``release`` with ``answers`` (grade_id -> source) in its cells."""
+    import nbformat
+
+    copy = nbformat.from_dict(release)
+    for cell in copy.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return copy

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_markdown_cell, new_notebook
+from notebook_files import answered, nbgrader_cell
 
 from autograde import class_report, nbgrader_run
 
@@ -20,33 +21,25 @@ NOTEBOOK = "problems"
 KILLED = "KernelDied: exit code 137 (the kernel was killed)"
 
 
-def graded(grade_id: str, source: str, points: int | None = None, solution: bool = False, course: dict | None = None):
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": points is not None,
-            "schema_version": 3, "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return new_code_cell(source, metadata={"nbgrader": meta, **({"course": course} if course else {})})
-
-
 def source_notebook():
     return new_notebook(cells=[
         new_markdown_cell("### Exercise 1: double it\n*Syllabus: S1.01*"),
-        graded("double-answer", "double = ...  # a function\n### BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n"
+        nbgrader_cell("double-answer", "double = ...  # a function\n### BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n"
                                 "### END SOLUTION", solution=True),
-        graded("double-check", "### BEGIN HIDDEN TESTS\nassert double(21) == 42, 'double 21 is 42'\n"
+        nbgrader_cell("double-check", "### BEGIN HIDDEN TESTS\nassert double(21) == 42, 'double 21 is 42'\n"
                                "### END HIDDEN TESTS", points=2),
         new_markdown_cell("### Exercise 2: summarise\n*Syllabus: S2.02*"),
-        graded("stats-answer", "DATA = [3, 1, 4, 1, 5]\nLABEL = 'five numbers'\n"
+        nbgrader_cell("stats-answer", "DATA = [3, 1, 4, 1, 5]\nLABEL = 'five numbers'\n"
                                "summary = ...  # a dict: mean and spread of DATA\n"
                                "### BEGIN SOLUTION\nsummary = {'mean': sum(DATA) / len(DATA),\n"
                                "           'spread': max(DATA) - min(DATA)}\n### END SOLUTION", solution=True),
-        graded("stats-check", "### BEGIN HIDDEN TESTS\n"
+        nbgrader_cell("stats-check", "### BEGIN HIDDEN TESTS\n"
                               "assert summary == {'mean': 2.8, 'spread': 4}, 'wrong summary'\n### END HIDDEN TESTS",
                points=3),
         new_markdown_cell("### Exercise 3: the answer\n*Syllabus: S1.01*"),
-        graded("answer-answer", "answer = ...  # an int\n### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
+        nbgrader_cell("answer-answer", "answer = ...  # an int\n### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
                solution=True),
-        graded("answer-check", "### BEGIN HIDDEN TESTS\nassert answer == 42, 'not the answer'\n### END HIDDEN TESTS",
+        nbgrader_cell("answer-check", "### BEGIN HIDDEN TESTS\nassert answer == 42, 'not the answer'\n### END HIDDEN TESTS",
                points=1, course={"syllabus": ["S3.03"]}),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 
@@ -73,15 +66,6 @@ ANSWERS = {
 }
 
 
-def student_copy(release, answers: dict[str, str]):
-    copy = nbformat.from_dict(release)
-    for cell in copy.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return copy
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report-course")
@@ -96,7 +80,7 @@ def course(tmp_path_factory) -> Path:
     def submit(student: str, answers: dict[str, str]) -> None:
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(student_copy(release, answers), folder / f"{NOTEBOOK}.ipynb")
+        nbformat.write(answered(release, answers), folder / f"{NOTEBOOK}.ipynb")
 
     for student, answers in ANSWERS.items():
         submit(student, answers)

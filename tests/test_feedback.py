@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_markdown_cell, new_notebook
+from notebook_files import answered, nbgrader_cell
 
 from autograde import feedback, nbgrader_run
 
@@ -23,38 +24,21 @@ HIDDEN_MARK = "HIDDEN-ONLY-7f3a"
 HIDDEN_ASSERT = "assert double(21) == 42"
 
 
-def graded(grade_id: str, source: str, points: int | None = None, solution: bool = False):
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": points is not None,
-            "schema_version": 3, "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return new_code_cell(source, metadata={"nbgrader": meta})
-
-
 def source_notebook():
     return new_notebook(cells=[
         new_markdown_cell("### Exercise 1: double it"),
-        graded("double-answer", "double = ...  # a function\n### BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n"
+        nbgrader_cell("double-answer", "double = ...  # a function\n### BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n"
                                 "### END SOLUTION", solution=True),
-        graded("double-check", "print('checking double')\n### BEGIN HIDDEN TESTS\n"
+        nbgrader_cell("double-check", "print('checking double')\n### BEGIN HIDDEN TESTS\n"
                                f"{HIDDEN_ASSERT}  # {HIDDEN_MARK}\n### END HIDDEN TESTS", points=2),
         new_markdown_cell("### Exercise 2: greet"),
-        graded("greet-answer", "greeting = ...  # a string\n### BEGIN SOLUTION\ngreeting = 'hello'\n### END SOLUTION",
+        nbgrader_cell("greet-answer", "greeting = ...  # a string\n### BEGIN SOLUTION\ngreeting = 'hello'\n### END SOLUTION",
                solution=True),
-        graded("greet-check", "### BEGIN HIDDEN TESTS\n"
+        nbgrader_cell("greet-check", "### BEGIN HIDDEN TESTS\n"
                               f"_expected = 'hello'  # {HIDDEN_MARK}\n"
                               "assert greeting == _expected, 'say hello in lower case'\n### END HIDDEN TESTS",
                points=3),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-
-
-def student_copy(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
-    copy = nbformat.from_dict(release)
-    for cell in copy.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return copy
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +60,7 @@ def course(tmp_path_factory) -> Path:
     for student, cells in answers.items():
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(student_copy(release, cells), folder / f"{NOTEBOOK}.ipynb")
+        nbformat.write(answered(release, cells), folder / f"{NOTEBOOK}.ipynb")
         (folder / "timestamp.txt").write_text("2026-01-15 10:00:00.000000 UTC")  # as `nbgrader collect` writes
     nbgrader_run.run(["autograde", ASSIGNMENT, "--force"], root=root)
     return root

@@ -13,14 +13,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import determine_grade
+from notebook_files import nbgrader_cell
 
 from autograde.execute import GuardedExecute, imports_of, names_read
-
-
-def _meta(**values) -> dict:
-    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3, "task": False}
-    base.update(values)
-    return {"nbgrader": base}
 
 
 def notebook(*answers: str):
@@ -28,12 +23,9 @@ def notebook(*answers: str):
     the test also reads the name the setup cell imported, and a builtin)."""
     cells = [new_code_cell("from course.checks import check_quiz_answer")]
     for number, answer in enumerate(answers, start=1):
-        cell = new_code_cell(textwrap.dedent(answer))
-        cell.metadata.update(_meta(grade_id=f"answer{number}", solution=True))
-        test = new_code_cell(f"_helper = check_quiz_answer\n"
-                             f"assert isinstance(x{number}, object) and x{number} == {number}, 'x{number} is not {number}'")
-        test.metadata.update(_meta(grade_id=f"test{number}", grade=True, locked=True, points=1))
-        cells += [cell, test]
+        cells += [nbgrader_cell(f"answer{number}", textwrap.dedent(answer), solution=True),
+                  nbgrader_cell(f"test{number}", f"_helper = check_quiz_answer\nassert isinstance(x{number}, object) "
+                                                 f"and x{number} == {number}, 'x{number} is not {number}'", points=1)]
     return new_notebook(cells=cells)
 
 
