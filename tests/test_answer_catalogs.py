@@ -5,8 +5,9 @@ Each lesson has two catalogs, keyed by the graded check cell's grade id:
 wrong metric...) and ``tests/right_answers/<lesson>.yaml`` (other correct answers: another column
 order, an equivalent API, another idiom). Every wrong answer must fail the self-paced check, with
 a message that is not "Correct", and fail the hidden tests on their own; every right answer must
-pass the self-paced check ("Correct"), the hidden tests on their own, the whole graded cell (full
-marks) and the classroom-mode check. Each lesson runs as a learner's does: on the course engine (a
+pass the whole graded cell (the self-paced check prints "Correct", the hidden tests pass, nothing
+goes to stderr: full marks) and the classroom-mode check; a failure is then run part by part to
+name the part. Each lesson runs as a learner's does: on the course engine (a
 Spark Connect server that this test process's notebooks share), or on a classic session of its own
 when it asks for one. A graded cell that writes to stderr (a library warning, say)
 gets zero points from nbgrader even when its tests pass, so the solution's graded cells, and each
@@ -68,6 +69,24 @@ class Kernel:
         return None, "", printed
 
 
+def right_answer_failures(kernel: Kernel, trial, answer: dict, visible: str, hidden: str, check_index: int) -> list[str]:
+    """What fails, part by part, for a right answer whose whole graded cell did not pass cleanly."""
+    failures = []
+    trial(answer)
+    error, message, printed = kernel.run(visible, check_index)
+    if error or "✔ Correct" not in printed:
+        failures.append(f"failed the self-paced check: {message or printed.strip()[:120]}")
+    trial(answer)
+    error, message, _ = kernel.run(hidden, check_index)
+    if error:
+        failures.append(f"failed the hidden tests: {message}")
+    if not failures:   # both parts pass on their own: together they err, or one writes to stderr
+        trial(answer)
+        error, message, _ = kernel.run(visible + "\n" + hidden, check_index)
+        failures.append(f"lost the cell's points (an error, or output on stderr: {message or kernel.stderr[:120]})")
+    return failures
+
+
 def _normalised(code: str) -> str:
     return "".join(code.split())
 
@@ -127,15 +146,14 @@ def test_catalogued_answers_get_one_verdict(path):
                 if _normalised(answer["code"]) == solution:
                     problems.append(f"{check_id}: right answer '{answer['why']}' is the solution itself")
                 trial(answer)
-                error, message, printed = kernel.run(visible, check_index)
-                if error or "✔ Correct" not in printed:
-                    problems.append(f"{check_id}: right answer '{answer['why']}' failed the self-paced check: {message}")
-                error, message, _ = kernel.run(hidden, check_index)
-                if error:
-                    problems.append(f"{check_id}: right answer '{answer['why']}' failed the hidden tests: {message}")
-                if kernel.run(check_cell.source, check_index)[0] or kernel.stderr:
-                    problems.append(f"{check_id}: right answer '{answer['why']}' lost the cell's points "
-                                    f"(an error, or output on stderr: {kernel.stderr[:120]})")
+                # The whole graded cell runs the visible check, then the hidden tests: no error, "✔ Correct"
+                # printed and nothing on stderr means both parts pass and the cell keeps its points. Only a
+                # failure is run again part by part, to say which part failed.
+                error, message, printed = kernel.run(check_cell.source, check_index)
+                if error or kernel.stderr or "✔ Correct" not in printed:
+                    problems.extend(f"{check_id}: right answer '{answer['why']}' {failure}"
+                                    for failure in right_answer_failures(kernel, trial, answer, visible, hidden,
+                                                                         check_index))
                 error, message, printed = kernel.run(
                     "os.environ['COURSE_MODE'] = 'classroom'\ntry:\n"
                     + "".join(f"    {line}\n" for line in visible.strip().splitlines())
