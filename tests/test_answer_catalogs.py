@@ -69,8 +69,10 @@ class Kernel:
         return None, "", printed
 
 
-def right_answer_failures(kernel: Kernel, trial, answer: dict, visible: str, hidden: str, check_index: int) -> list[str]:
-    """What fails, part by part, for a right answer whose whole graded cell did not pass cleanly."""
+def right_answer_failures(kernel: Kernel, trial, answer: dict, visible: str, hidden: str, check_index: int,
+                          whole_cell: str) -> list[str]:
+    """What fails, part by part, for a right answer whose whole graded cell did not pass cleanly
+    (``whole_cell``: that run's error message, or what it wrote to stderr)."""
     failures = []
     trial(answer)
     error, message, printed = kernel.run(visible, check_index)
@@ -80,11 +82,8 @@ def right_answer_failures(kernel: Kernel, trial, answer: dict, visible: str, hid
     error, message, _ = kernel.run(hidden, check_index)
     if error:
         failures.append(f"failed the hidden tests: {message}")
-    if not failures:   # both parts pass on their own: together they err, or one writes to stderr
-        trial(answer)
-        error, message, _ = kernel.run(visible + "\n" + hidden, check_index)
-        failures.append(f"lost the cell's points (an error, or output on stderr: {message or kernel.stderr[:120]})")
-    return failures
+    # both parts pass on their own: together they err, or the cell writes to stderr
+    return failures or [f"lost the cell's points (an error, or output on stderr: {whole_cell[:120]})"]
 
 
 def _normalised(code: str) -> str:
@@ -153,7 +152,7 @@ def test_catalogued_answers_get_one_verdict(path):
                 if error or kernel.stderr or "✔ Correct" not in printed:
                     problems.extend(f"{check_id}: right answer '{answer['why']}' {failure}"
                                     for failure in right_answer_failures(kernel, trial, answer, visible, hidden,
-                                                                         check_index))
+                                                                         check_index, message or kernel.stderr))
                 error, message, printed = kernel.run(
                     "os.environ['COURSE_MODE'] = 'classroom'\ntry:\n"
                     + "".join(f"    {line}\n" for line in visible.strip().splitlines())
