@@ -12,6 +12,11 @@ Spark Connect server that this test process's notebooks share), or on a classic 
 when it asks for one. A graded cell that writes to stderr (a library warning, say)
 gets zero points from nbgrader even when its tests pass, so the solution's graded cells, and each
 right answer's, must write nothing there.
+
+The lesson runs as the learner first meets it: the student version from release/, top to bottom,
+untouched. Every lesson cell runs without error and every check says "not attempted yet" in one
+line (an untouched notebook gets zero). Then, exercise by exercise, the catalogued answers are
+tried, and the solution is put in and must pass its whole graded cell before the next exercise.
 """
 from pathlib import Path
 
@@ -20,7 +25,7 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-from notebook_files import SESSION_PROBE, answer_regions, asks_for_classic, source_notebooks, uses_spark
+from notebook_files import RELEASE, SESSION_PROBE, SOURCE, answer_regions, asks_for_classic, source_notebooks, uses_spark
 
 pytestmark = [pytest.mark.notebooks]
 TESTS = Path(__file__).parent
@@ -102,19 +107,26 @@ def test_catalogued_answers_get_one_verdict(path):
     assert set(wrong) == set(graded) == set(right), \
         f"catalogs and graded cells differ: {sorted(set(graded) ^ set(wrong))} {sorted(set(graded) ^ set(right))}"
 
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+    student = nbformat.read(RELEASE / path.relative_to(SOURCE), as_version=4)
+    assert [c.cell_type for c in student.cells] == [c.cell_type for c in notebook.cells], \
+        f"release/ is out of step with {path.name}: run `make release`"
+    client = NotebookClient(student, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
     problems = []
     with client.setup_kernel():
         kernel = Kernel(client)
         kernel.run("import os; os.environ.pop('COURSE_MODE', None); os.environ.pop('NBGRADER_EXECUTION', None)", 0)
-        for index, cell in enumerate(notebook.cells):
+        for index, cell in enumerate(student.cells):
             client.execute_cell(cell, index)
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-            assert not errors, f"the solution notebook failed at cell {index}: {errors[0].evalue[:300]}"
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if cell.metadata.get("nbgrader", {}).get("grade"):
-                assert not _stderr(cell), (f"{cell.metadata['nbgrader']['grade_id']} writes to stderr with the "
-                                           f"solution, which costs its points in nbgrader: {_stderr(cell)[:300]}")
+                assert errors and errors[0].ename == "NotAttempted" and "not attempted yet" in errors[0].evalue, \
+                    f"the untouched {grade_id} does not say 'not attempted yet': {errors}"
+                assert len(errors[0].traceback) == 1, f"{grade_id}: a failed check shows one line, not a traceback"
+            else:
+                assert not errors, (f"the student version failed at cell {index} ({grade_id or 'a lesson cell'}): "
+                                    f"{errors[0].evalue[:300]}")
         # A lesson runs on the course engine (Spark Connect) unless it asks for a classic session.
         expected = "classic" if asks_for_classic(path) else "engine" if uses_spark(path) else "none"
         printed = kernel.run(SESSION_PROBE, 0)[2]
@@ -159,5 +171,11 @@ def test_catalogued_answers_get_one_verdict(path):
                     + "finally:\n    os.environ.pop('COURSE_MODE')", check_index)
                 if error or "✔" not in printed:
                     problems.append(f"{check_id}: right answer '{answer['why']}' failed the classroom check: {message}")
-            kernel.run(answer_cell.source, answer_index)   # restore the solution for later exercises
+            # The solution, for later exercises: its whole graded cell passes and writes nothing to stderr.
+            error, message, _ = kernel.run(answer_cell.source, answer_index)
+            assert error is None, f"{check_id}: the solution fails: {message[:300]}"
+            error, message, printed = kernel.run(check_cell.source, check_index)
+            assert error is None and "✔ Correct" in printed, f"{check_id}: the solution fails its graded cell: {message[:300]}"
+            assert not kernel.stderr, (f"{check_id} writes to stderr with the solution, which costs its points in "
+                                       f"nbgrader: {kernel.stderr[:300]}")
     assert not problems, "\n".join(problems)

@@ -1,9 +1,25 @@
 """nbgrader autograde: the solution gets full marks, the untouched student version zero, and the
-student version runs top to bottom with only the checks failing (its answer cells hold `...`)."""
+student version runs top to bottom with only the checks failing (its answer cells hold `...`).
+
+Every assignment's solution is autograded whole. The untouched student version of every lesson
+already runs top to bottom in tests/test_answer_catalogs.py (each check must say "not attempted
+yet" there), so nbgrader autogrades untouched only the notebooks no catalog runs, the quizzes and
+the mock exam, and one lesson, to show nbgrader's own zero end to end.
+"""
+import nbformat
 import pytest
 
 from autograde import grading
-from notebook_files import RELEASE, SOURCE, assignments
+from notebook_files import RELEASE, SOURCE, assignments, release_notebooks
+
+# The lesson that nbgrader also autogrades untouched: the first one a learner opens.
+UNTOUCHED_LESSON = RELEASE / "week1-ml-fundamentals" / "01-orientation.ipynb"
+
+
+def untouched_by_nbgrader() -> list:
+    """The student notebooks nbgrader autogrades untouched: every quiz, the mock exam, one lesson."""
+    return [p for p in release_notebooks()
+            if p == UNTOUCHED_LESSON or "questions" in nbformat.read(p, as_version=4).metadata.get("course", {})]
 
 pytestmark = [pytest.mark.notebooks]
 
@@ -33,9 +49,9 @@ def test_solution_gets_full_marks(assignment):
     assert_fits_binder(result)
 
 
-@pytest.mark.parametrize("assignment", assignments())
-def test_untouched_release_gets_zero_and_says_not_attempted(assignment):
-    result = grading.autograde_folder(assignment, RELEASE / assignment, "untouched")
+@pytest.mark.parametrize("path", untouched_by_nbgrader(), ids=lambda p: p.stem)
+def test_untouched_release_gets_zero_and_says_not_attempted(path):
+    result = grading.autograde_notebook(path.parent.name, path.name, path, "untouched")
     assert result.max_score > 0 and result.score == 0, [(c.grade_id, c.score) for c in result.cells if c.score]
     assert_fits_binder(result)
     for name, notebook in result.autograded.items():
