@@ -16,7 +16,7 @@ command line. The variants alternate, the first one changing every run, so machi
 alike.
 
 Printed per variant, as min/median/max over the runs: the lessons' wall time (kernel start to last
-cell, summed), and the CPU time the engine's JVM used (user + system, from ``/proc``: the work
+cell, summed), and the CPU time the engine's JVM used (user + system: the work
 the cache change is about, and what a busy 2-core machine pays); then the ratios of the medians.
 
     .venv/bin/python bench/code_cache.py [--runs 3] [release/<week>/<lesson>.ipynb ...]
@@ -39,16 +39,11 @@ LESSONS = (ROOT / "release" / "week2-training-evaluation" / "03-metrics.ipynb",
 VARIANTS = {"48 MB (client default)": "-XX:ReservedCodeCacheSize=48m", "240 MB (course)": None}
 
 
-def jvm_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds process ``pid`` has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def one_run(lessons: list[Path]) -> dict:
     """In this process (started by ``main`` with its own data folder): the lessons in a row on one
     engine; their summed wall time and the engine JVM's CPU time."""
     import nbformat
+    import psutil
     from nbclient import NotebookClient
 
     from course import engine
@@ -69,7 +64,8 @@ def one_run(lessons: list[Path]) -> dict:
     status = engine.status()
     if not status.running:
         raise SystemExit(f"no course engine ran these lessons: {', '.join(p.name for p in lessons)}")
-    cpu = jvm_cpu_seconds(status.pid)
+    times = psutil.Process(status.pid).cpu_times()
+    cpu = times.user + times.system
     engine.stop()
     return {"seconds": seconds, "engine_cpu": cpu, "failed": failed}
 

@@ -107,9 +107,7 @@ def test_catalogued_answers_get_one_verdict(path):
     assert set(wrong) == set(graded) == set(right), \
         f"catalogs and graded cells differ: {sorted(set(graded) ^ set(wrong))} {sorted(set(graded) ^ set(right))}"
 
-    student = nbformat.read(RELEASE / path.relative_to(SOURCE), as_version=4)
-    assert [c.cell_type for c in student.cells] == [c.cell_type for c in notebook.cells], \
-        f"release/ is out of step with {path.name}: run `make release`"
+    student = nbformat.read(RELEASE / path.relative_to(SOURCE), as_version=4)   # in step: tests/test_release.py
     client = NotebookClient(student, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
     problems = []

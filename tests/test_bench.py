@@ -108,30 +108,3 @@ def test_the_generated_class_holds_right_wrong_and_broken_submissions(notebook):
     assert "os._exit(1)" in crashed[min(4, len(right) - 1)]
     assert sum(a == r for a, r in zip(crashed, right)) == len(right) - 1
 
-
-def load_code_cache():
-    spec = importlib.util.spec_from_file_location("bench_code_cache", ROOT / "bench" / "code_cache.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_code_cache_benchmark_reads_a_process_cpu_time_as_the_os_counts_it():
-    import os
-    import time
-
-    code_cache = load_code_cache()
-    deadline = time.process_time() + 0.3
-    while time.process_time() < deadline:   # use some CPU, so both counts are well above zero
-        pass
-    read, counted = code_cache.jvm_cpu_seconds(os.getpid()), sum(os.times()[:2])
-    assert read > 0.25 and abs(read - counted) < 0.05
-
-
-def test_the_code_cache_benchmark_compares_the_course_options_with_the_client_default():
-    from course.spark import FAST_START_JAVA_OPTIONS
-
-    code_cache = load_code_cache()
-    assert "-XX:ReservedCodeCacheSize=240m" in FAST_START_JAVA_OPTIONS   # the course variant's own options
-    assert code_cache.VARIANTS == {"48 MB (client default)": "-XX:ReservedCodeCacheSize=48m", "240 MB (course)": None}
-    assert all(path.exists() for path in code_cache.LESSONS)

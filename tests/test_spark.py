@@ -203,6 +203,8 @@ def test_a_classic_session_has_the_course_settings_and_reuses_its_jvm_after_stop
         first = get_spark("first", classic=True)
         print("memory", first.sparkContext.getConf().get("spark.driver.memory"))
         print("hashseed", first._jvm.java.lang.System.getenv("PYTHONHASHSEED"))
+        arguments = first._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+        print("code cache", "-XX:ReservedCodeCacheSize=240m" in list(arguments))
         jvm = first.sparkContext._gateway.proc.pid
         first.stop()
         second = get_spark("second", classic=True)
@@ -219,7 +221,7 @@ def test_a_classic_session_has_the_course_settings_and_reuses_its_jvm_after_stop
     env.pop("PYTHONHASHSEED", None)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    for line in ("memory 1g", "hashseed 0", "same True", "javas 1", "rows 3"):
+    for line in ("memory 1g", "hashseed 0", "code cache True", "same True", "javas 1", "rows 3"):
         assert line in result.stdout, result.stdout
 
 
