@@ -13,8 +13,10 @@ lab: setup warmup workspace  ## set everything up and open JupyterLab on your wo
 # Files go to the workers whole (loadfile), except the per-lesson notebook tests: tests/conftest.py
 # makes each lesson's test its own unit, so the two workers share them out. The lesson notebooks
 # run in those tests (autograded classically, on a Spark Connect server, on a standalone cluster),
-# so nbval runs only the pages generated beside them.
-test: setup  ## set everything up and run the whole suite
+# so nbval runs only the pages generated beside them. The suite runs with Spark's class archive, as
+# `make lab` sets it up for learners: every classic session the tests start (nbgrader's graded
+# kernels, the standalone cluster's lessons) then starts as fast as a learner's does.
+test: setup warmup  ## set everything up and run the whole suite
 	CI=$${CI:-true} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=30 --nbval-lax tests release/00-start-here.ipynb release/00-study-guide.ipynb
 
 setup: $(STAMP)
