@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 DEFAULT_LESSONS = ("week1-ml-fundamentals/02-spark-dataframes.ipynb",
                    "week2-feature-engineering/01-exploring-cleaning-data.ipynb")
@@ -52,17 +51,13 @@ def main() -> int:
     os.environ["COURSE_HEADLESS"] = "1"
     from course import spark as course_spark
 
-    archive_dir = os.environ.get("COURSE_CDS_DIR")
-    course_spark.build_class_archive()
-    variants = {"with archive": archive_dir, "without archive": tempfile.mkdtemp(prefix="bench-no-archive-")}
+    archive = course_spark.build_class_archive()
+    variants = {"with archive": str(archive.parent), "without archive": tempfile.mkdtemp(prefix="bench-no-archive-")}
     times: dict[str, list[float]] = {name: [] for name in variants}
     for run in range(args.runs):
         order = list(variants) if run % 2 == 0 else list(reversed(variants))
         for name in order:
-            if variants[name] is None:
-                os.environ.pop("COURSE_CDS_DIR", None)
-            else:
-                os.environ["COURSE_CDS_DIR"] = variants[name]
+            os.environ["COURSE_CDS_DIR"] = variants[name]   # the folder the archive is looked for in
             times[name].append(sum(grade(lesson) for lesson in lessons))
         print(f"run {run + 1}: " + "  ".join(f"{n} {times[n][-1]:.1f} s" for n in variants), flush=True)
     medians = {name: statistics.median(values) for name, values in times.items()}
