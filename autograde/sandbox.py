@@ -226,6 +226,10 @@ def bwrap_arguments(cwd: Path, runtime_dir: Path, env: dict[str, str], tmp_bytes
             args += ["--tmpfs", secret]
     for path in class_archive_files():   # bound, not copied: free, and read-only
         args += ["--ro-bind", str(path), f"{SANDBOX_COURSE_DATA}/spark/cds/{path.name}"]
+        # Java accepts the archive only where the jar copies it was recorded with are found at their
+        # recorded paths: outside the environment's folder (a data folder, COURSE_CDS_DIR), bind them
+        # there too.
+        _bind("--ro-bind", path, args, seen)
     args += ["--bind", str(runtime_dir), str(runtime_dir),
              "--bind", str(cwd), str(cwd), "--chdir", str(cwd), "--clearenv"]
     for name, value in sorted(env.items()):

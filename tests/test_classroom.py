@@ -8,6 +8,7 @@ transformer, looking the keys up in the installed question bank, and killing the
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -225,6 +226,50 @@ class Quiet:
 
     def flush(self):
         pass
+
+
+LESSON = "01-orientation.ipynb"   # a Spark lesson: the kernel starts a classic session in the sandbox
+MAPPED_ARCHIVES = """
+import pathlib
+_maps = pathlib.Path(f"/proc/{spark.sparkContext._gateway.proc.pid}/maps").read_text().splitlines()
+print("MAPPED", sorted({line.rsplit("/", 1)[-1] for line in _maps if line.endswith(".jsa") and "/spark-" in line}))
+"""
+
+
+def test_a_spark_assignment_builds_the_class_archive_first_and_every_kernel_maps_it(tmp_path, monkeypatch):
+    """A class of a Spark lesson graded on an installation without Spark's class archive: the run
+    builds it first, as `make lab` does, and the graded kernel's JVM maps it in the sandbox."""
+    monkeypatch.setenv("COURSE_CDS_DIR", str(tmp_path / "cds"))   # an installation without the archive
+    solved = nbformat.read(ROOT / "source" / ASSIGNMENT / LESSON, as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solved.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    student = nbformat.read(ROOT / "release" / ASSIGNMENT / LESSON, as_version=4)
+    first = True
+    for cell in student.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = (MAPPED_ARCHIVES if first else "") + answers[grade_id]
+            first = False
+    course = tmp_path / "course"
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copyfile(ROOT / "source" / ASSIGNMENT / LESSON, course / "source" / ASSIGNMENT / LESSON)
+    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    (course / "submitted" / "learner" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(student, course / "submitted" / "learner" / ASSIGNMENT / LESSON)
+
+    printed = io.StringIO()
+    [outcome] = run.run(course, ASSIGNMENT, workers=1, out=printed)
+    assert "Spark class archive ready in" in printed.getvalue(), printed.getvalue()
+    [archive] = (tmp_path / "cds").glob("spark-*.jsa")
+    assert outcome.status == "graded" and outcome.score == outcome.max_score > 0, outcome
+    graded = nbformat.read(course / "autograded" / "learner" / ASSIGNMENT / LESSON, as_version=4)
+    mapped = [o.text for c in graded.cells for o in c.get("outputs", [])
+              if o.output_type == "stream" and o.text.startswith("MAPPED")]
+    assert mapped == [f"MAPPED {[archive.name]}\n"], mapped
+    # a second run finds it and builds nothing
+    again = io.StringIO()
+    run.run(course, ASSIGNMENT, workers=1, out=again)
+    assert "class archive" not in again.getvalue()
 
 
 def test_a_class_graded_into_a_postgresql_gradebook(tmp_path, postgres_database):
