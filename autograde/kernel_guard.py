@@ -13,6 +13,12 @@ grader asks ``check(nonce)``, which puts back what a notebook changed and says w
 - builtins; ``sys.modules`` entries and the functions and classes of course and PySpark modules,
   and the methods of their classes, replaced by code the notebook wrote (a replacement written in an
   installed library, such as MLflow's autologging patches, is accepted);
+- the data the grading reads: the upper-case dicts, lists and sets of the exercise modules
+  (``course.exercises.*``: answer keys, column lists, the ``_CACHE`` of references the checks and
+  hidden tests compute) and of ``course.datasets`` go back to what they held when the guard was
+  installed, silently (the checks fill the caches themselves, so a change there is no proof of a
+  trick): a notebook that wrote a fake reference into a cache, or changed a key, gains nothing, and
+  the references are computed again from the data;
 - the names a test reads: those the notebook imported (``Pipeline``, ``datasets``, ``q1``) must
   still be what the import gave, those of builtins (``len``, ``isinstance``) must not be the
   notebook's own functions, and answers must not be objects of a class the notebook wrote with its
@@ -31,6 +37,7 @@ work out of the kernel's reach, and grades are written by the grader, from the e
 
 def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece on purpose)
     import builtins
+    import copy
     import hashlib
     import hmac
     import importlib
@@ -89,6 +96,22 @@ def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece
     shell_objects = [o for o in shell_objects if o is not None]
     snapshot = {}
 
+    def grading_data(modules):
+        """{module name: {name: a deep copy}} of the containers the grading reads (see above)."""
+        found = {}
+        for name, module in modules.items():
+            if not (name.startswith("course.exercises.") or name == "course.datasets"):
+                continue
+            saved = {}
+            for k, v in list(vars(module).items()):
+                if k.lstrip("_").isupper() and isinstance(v, (dict, list, set)):
+                    try:
+                        saved[k] = copy.deepcopy(v)
+                    except Exception:  # an object that cannot be copied stays as it is
+                        pass
+            found[name] = saved
+        return found
+
     def take():
         snapshot["builtins"] = {k: v for k, v in vars(builtins).items() if k not in auto_builtins}
         snapshot["cleanup"] = list(ip.input_transformers_cleanup)
@@ -106,6 +129,7 @@ def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece
         snapshot["modules"] = modules
         snapshot["module_dicts"] = {n: {k: v for k, v in vars(m).items() if callable_or_class(v)}
                                     for n, m in modules.items()}
+        snapshot["grading_data"] = grading_data(modules)
         for m in modules.values():
             classes.update(classes_of(m))
         snapshot["class_dicts"] = {cls: {k: v for k, v in vars(cls).items() if callable_or_class(v)}
@@ -193,6 +217,18 @@ def install(config):  # noqa: C901 (one closure, sent as text: kept in one piece
                 sys.modules[name] = module
         for name, before in snapshot["module_dicts"].items():
             restore_dict(snapshot["modules"][name], before, name, found)
+        for name, saved in snapshot["grading_data"].items():
+            module = snapshot["modules"][name]
+            for k, v in saved.items():
+                fresh, current = copy.deepcopy(v), vars(module).get(k)
+                if type(current) is type(v):   # in place: names bound to it see the restored contents
+                    current.clear()
+                    if isinstance(current, list):
+                        current.extend(fresh)
+                    else:
+                        current.update(fresh)
+                else:
+                    setattr(module, k, fresh)
 
     def names_read(found, names):
         user_ns = ip.user_ns

@@ -131,3 +131,31 @@ def test_a_library_function_that_shadows_a_builtin_is_no_trick(tmp_path):
     nb.cells[-1].source = "assert callable(max) and max is not __builtins__.max and x1 == 1"
     scores, errors = grade(nb, tmp_path=tmp_path)
     assert scores == [1.0], errors
+
+
+POISON = ("import course.exercises.w1_unsupervised as judge\n"
+          "judge._CACHE['bill'] = {2: 0.5}   # the reference w1-04-q2's check and hidden tests read\n"
+          "from course.exercises.w1_orientation import STATEMENTS_KEY\n"
+          "STATEMENTS_KEY.add('B')            # an answer key\n"
+          "x1 = 1")
+
+
+def poisoned_notebook():
+    """The answer cell writes a fake reference into a check's cache and changes an answer key; the test
+    passes only when both are what the course holds."""
+    from course.exercises.w1_orientation import STATEMENTS_KEY
+
+    nb = notebook(POISON)
+    nb.cells[-1].source = ("from course.exercises.w1_unsupervised import _CACHE as _cache\n"
+                           "from course.exercises.w1_orientation import STATEMENTS_KEY as _key\n"
+                           f"assert 'bill' not in _cache and _key == {set(STATEMENTS_KEY)!r}, (_cache, _key)")
+    return nb
+
+
+def test_a_fake_reference_or_answer_key_written_into_the_course_is_put_back(tmp_path):
+    """A hidden test that reads a reference the exercise module computed (and cached) must not read
+    one the notebook wrote there: the guard puts the grading's data back before each test."""
+    scores, errors = grade(poisoned_notebook(), tmp_path=tmp_path)
+    assert scores == [1.0], errors
+    stock, stock_errors = grade(poisoned_notebook(), executor=Execute, tmp_path=tmp_path)
+    assert stock == [0] and "AssertionError" in stock_errors[0], stock_errors
