@@ -5,6 +5,7 @@ submissions made from its student version: one honest student who knows every ke
 same run as the attackers), a half-right one, and five attacks that fooled stock nbgrader:
 rewriting the gradebook, reading the instructor's notebooks, blanking the tests with an input
 transformer, looking the keys up in the installed question bank, and killing the kernel halfway.
+One class is of a Spark lesson instead, graded on an installation without Spark's class archive.
 """
 from __future__ import annotations
 
