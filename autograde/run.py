@@ -179,8 +179,9 @@ def ensure_class_archive(out=sys.stdout) -> None:
     """Build Spark's class archive before grading, as ``make lab`` and ``course warmup`` do.
 
     Every graded kernel maps it (the sandbox binds it read-only), so each notebook's Spark starts
-    seconds sooner; built once per installation, it pays for itself within a class. If it cannot be
-    built (no Java, say), grading goes on without it and each notebook says what is wrong."""
+    seconds sooner. It is built once per installation: a first run of a small class pays more for the
+    build than it saves (``bench/class_archive_run.py``), every later run gets it free. If it cannot
+    be built (no Java, say), grading goes on without it and each notebook says what is wrong."""
     from course import spark
 
     if spark.class_archive_path().exists():
